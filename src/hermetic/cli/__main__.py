@@ -1,0 +1,5 @@
+import sys
+
+from hermetic.cli import main
+
+sys.exit(main())

@@ -1,0 +1,29 @@
+"""SQLite: flags and pool choice."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from hermetic.dialects.base import Dialect
+
+if TYPE_CHECKING:
+    from hermetic.engine.url import URL
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+    supports_server_side_cursors = False
+    supports_native_boolean = False
+    supports_native_datetime = False
+    supports_native_decimal = False
+    non_transactional_keywords: ClassVar[frozenset[str]] = frozenset(
+        {"PRAGMA", "VACUUM", "ATTACH", "DETACH"}
+    )
+
+    def default_pool_kind(self, url: URL) -> str:
+        # A memory database lives inside one connection: SQLAlchemy 2.x gives each
+        # thread its own (SingletonThreadPool); a file database gets a QueuePool.
+        db = url.database
+        if not db or db == ":memory:" or (db.startswith("file:") and "mode=memory" in db):
+            return "singleton"
+        return "queue"

@@ -1,0 +1,151 @@
+"""The driver port: the only place hermetic touches a PEP 249 module.
+
+A :class:`Driver` adapts one DBAPI module (sqlite3, psycopg, psycopg2 ...) to the few
+operations the pool and the engine need: connect, ping, detect a disconnect, reset,
+isolation levels, savepoint preparation and server-side cursors. Everything above this
+layer speaks to a driver through these methods and never imports a DBAPI module itself.
+
+Drivers load their DBAPI module lazily (``load()``), so ``import hermetic`` never imports
+psycopg; a missing module raises :class:`hermetic.exc.NoSuchModuleError` naming the extra
+to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from hermetic import exc
+
+if TYPE_CHECKING:
+    from hermetic.engine.url import URL
+
+DBAPIConnection = Any
+DBAPICursor = Any
+
+
+class Driver(Protocol):
+    """What the pool and the engine require of a driver adapter."""
+
+    name: str
+    dialect_name: str
+    paramstyle: str
+    dbapi: ModuleType
+    supports_server_side_cursors: bool
+
+    def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]: ...
+    def connect(self, *cargs: Any, **cparams: Any) -> DBAPIConnection: ...
+    def on_connect(self, dbapi_conn: DBAPIConnection) -> None: ...
+    def is_disconnect(self, e: BaseException, dbapi_conn: DBAPIConnection | None) -> bool: ...
+    def ping(self, dbapi_conn: DBAPIConnection) -> None: ...
+    def needs_reset(self, dbapi_conn: DBAPIConnection) -> bool: ...
+    def rollback(self, dbapi_conn: DBAPIConnection) -> None: ...
+    def commit(self, dbapi_conn: DBAPIConnection) -> None: ...
+    def close(self, dbapi_conn: DBAPIConnection) -> None: ...
+    def prepare_savepoint(self, dbapi_conn: DBAPIConnection) -> None: ...
+    def set_isolation_level(self, dbapi_conn: DBAPIConnection, level: str) -> None: ...
+    def get_isolation_level(self, dbapi_conn: DBAPIConnection) -> str: ...
+    def server_side_cursor(self, dbapi_conn: DBAPIConnection) -> DBAPICursor: ...
+    def server_version_info(self, dbapi_conn: DBAPIConnection) -> tuple[int, ...]: ...
+    def is_error(self, e: BaseException) -> bool: ...
+
+
+class DriverBase:
+    """Defaults that hold for any PEP 249 driver; subclasses override what differs."""
+
+    name: ClassVar[str] = ""
+    dialect_name: ClassVar[str] = ""
+    module_name: ClassVar[str] = ""
+    extra: ClassVar[str] = ""  # the pip extra that installs the module
+    paramstyle: str = "qmark"
+    supports_server_side_cursors: ClassVar[bool] = False
+    # Substrings of error messages that mean "this connection is dead".
+    disconnect_messages: ClassVar[tuple[str, ...]] = ()
+
+    dbapi: ModuleType
+
+    def __init__(self, dbapi: ModuleType | None = None) -> None:
+        self.dbapi = dbapi if dbapi is not None else self.load()
+        self._error_base: type[BaseException] = getattr(self.dbapi, "Error", Exception)
+
+    @classmethod
+    def load(cls) -> ModuleType:
+        try:
+            return importlib.import_module(cls.module_name)
+        except ImportError as err:
+            hint = (
+                f"pip install 'hermetic[{cls.extra}]'"
+                if cls.extra
+                else f"pip install {cls.module_name}"
+            )
+            raise exc.NoSuchModuleError(
+                f"The {cls.dialect_name}+{cls.name} driver needs the Python module "
+                f"{cls.module_name!r}, which is not installed ({err}). Install it with: {hint}"
+            ) from err
+
+    # -- connecting ------------------------------------------------------------------
+    def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]:
+        opts = url.translate_connect_args()
+        opts.update(url.query)
+        return [], opts
+
+    def connect(self, *cargs: Any, **cparams: Any) -> DBAPIConnection:
+        return self.dbapi.connect(*cargs, **cparams)
+
+    def on_connect(self, dbapi_conn: DBAPIConnection) -> None:
+        """Per-connection setup run once, before any user event."""
+
+    # -- health ----------------------------------------------------------------------
+    def is_error(self, e: BaseException) -> bool:
+        return isinstance(e, self._error_base)
+
+    def is_disconnect(self, e: BaseException, dbapi_conn: DBAPIConnection | None) -> bool:
+        if not isinstance(e, self._error_base):
+            return False
+        text = str(e).lower()
+        return any(m in text for m in self.disconnect_messages)
+
+    def ping(self, dbapi_conn: DBAPIConnection) -> None:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("SELECT 1")
+            cur.fetchall()
+        finally:
+            cur.close()
+
+    # -- transactions ------------------------------------------------------------------
+    def needs_reset(self, dbapi_conn: DBAPIConnection) -> bool:
+        """True when a rollback is needed to give the connection back clean."""
+        return True
+
+    def rollback(self, dbapi_conn: DBAPIConnection) -> None:
+        dbapi_conn.rollback()
+
+    def commit(self, dbapi_conn: DBAPIConnection) -> None:
+        dbapi_conn.commit()
+
+    def close(self, dbapi_conn: DBAPIConnection) -> None:
+        dbapi_conn.close()
+
+    def prepare_savepoint(self, dbapi_conn: DBAPIConnection) -> None:
+        """Make sure a real transaction is open before SAVEPOINT is sent."""
+
+    # -- isolation ---------------------------------------------------------------------
+    def set_isolation_level(self, dbapi_conn: DBAPIConnection, level: str) -> None:
+        raise exc.ArgumentError(f"The {self.name} driver cannot set isolation levels")
+
+    def get_isolation_level(self, dbapi_conn: DBAPIConnection) -> str:
+        raise exc.ArgumentError(f"The {self.name} driver cannot report isolation levels")
+
+    # -- cursors -----------------------------------------------------------------------
+    def server_side_cursor(self, dbapi_conn: DBAPIConnection) -> DBAPICursor:
+        return dbapi_conn.cursor()
+
+    def server_version_info(self, dbapi_conn: DBAPIConnection) -> tuple[int, ...]:
+        return ()
+
+
+def normalize_isolation_level(level: str) -> str:
+    """``"read committed"`` / ``"READ_COMMITTED"`` -> ``"READ COMMITTED"``."""
+    return level.replace("_", " ").upper().strip()

@@ -1,0 +1,60 @@
+"""psycopg 3 behind the driver port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hermetic.drivers._pgcommon import PGDriverBase
+from hermetic.drivers.base import DBAPICursor, DBAPIConnection
+
+
+class PsycopgDriver(PGDriverBase):
+    name = "psycopg"
+    module_name = "psycopg"
+    extra = "postgresql"
+
+    def connect(self, *cargs: Any, **cparams: Any) -> DBAPIConnection:
+        return self.dbapi.connect(*cargs, **cparams)
+
+    def needs_reset(self, dbapi_conn: DBAPIConnection) -> bool:
+        # pq.TransactionStatus.IDLE == 0; anything else (in a transaction, in error,
+        # unknown because the connection broke) needs a rollback or a replacement.
+        return bool(dbapi_conn.pgconn.transaction_status)
+
+    def ping(self, dbapi_conn: DBAPIConnection) -> None:
+        # An empty query is the cheapest round trip; run it outside a transaction so
+        # the ping itself never leaves one open.
+        if dbapi_conn.autocommit or dbapi_conn.pgconn.transaction_status:
+            dbapi_conn.execute("")
+            return
+        dbapi_conn.autocommit = True
+        try:
+            dbapi_conn.execute("")
+        finally:
+            dbapi_conn.autocommit = False
+
+    def set_isolation_level(self, dbapi_conn: DBAPIConnection, level: str) -> None:
+        norm = self.check_level(level)
+        if norm == "AUTOCOMMIT":
+            dbapi_conn.autocommit = True
+            return
+        dbapi_conn.autocommit = False
+        dbapi_conn.isolation_level = self.dbapi.IsolationLevel[norm.replace(" ", "_")]
+
+    def get_isolation_level(self, dbapi_conn: DBAPIConnection) -> str:
+        if dbapi_conn.autocommit:
+            return "AUTOCOMMIT"
+        if dbapi_conn.isolation_level is not None:
+            return str(dbapi_conn.isolation_level.name).replace("_", " ")
+        idle = not dbapi_conn.pgconn.transaction_status
+        value = dbapi_conn.execute("SHOW transaction_isolation").fetchone()[0]
+        if idle:
+            dbapi_conn.rollback()
+        return str(value).upper()
+
+    def server_side_cursor(self, dbapi_conn: DBAPIConnection) -> DBAPICursor:
+        return dbapi_conn.cursor(name=self.next_cursor_name())
+
+    def server_version_info(self, dbapi_conn: DBAPIConnection) -> tuple[int, ...]:
+        v = int(dbapi_conn.info.server_version)
+        return (v // 10000, v % 10000) if v >= 100000 else (v // 10000, v // 100 % 100, v % 100)

@@ -1,0 +1,111 @@
+"""sqlite3 (the standard library) behind the driver port.
+
+Transactions follow the sqlite3 module's own ("legacy") control: a transaction opens
+before the first INSERT/UPDATE/DELETE/REPLACE, so plain reads and PRAGMAs never take a
+write lock. ``prepare_savepoint`` sends an explicit ``BEGIN`` first, so that releasing the
+outermost SAVEPOINT does not commit (SQLite treats a SAVEPOINT outside a transaction as
+``BEGIN``). ``check_same_thread`` is off: the pool, not the driver, guarantees that one
+holder at a time uses a connection.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from hermetic import exc
+from hermetic.drivers.base import DBAPIConnection, DriverBase, normalize_isolation_level
+
+if TYPE_CHECKING:
+    from hermetic.engine.url import URL
+
+# Keyword arguments of sqlite3.connect() that may come in the URL's query string.
+_CONNECT_KWARGS: dict[str, type] = {
+    "timeout": float,
+    "detect_types": int,
+    "check_same_thread": bool,
+    "cached_statements": int,
+    "uri": bool,
+}
+
+
+def _coerce(kind: type, value: str) -> Any:
+    if kind is bool:
+        return value.lower() in ("1", "true", "yes", "on")
+    return kind(value)
+
+
+class PySQLiteDriver(DriverBase):
+    name = "pysqlite"
+    dialect_name = "sqlite"
+    module_name = "sqlite3"
+    paramstyle = "named"
+    disconnect_messages = ("cannot operate on a closed database",)
+    isolation_levels: ClassVar[frozenset[str]] = frozenset(
+        {"SERIALIZABLE", "READ UNCOMMITTED", "AUTOCOMMIT"}
+    )
+
+    def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]:
+        database = url.database or ":memory:"
+        query = dict(url.query)
+        opts: dict[str, Any] = {"check_same_thread": False}
+        for key, kind in _CONNECT_KWARGS.items():
+            if key in query:
+                value = query.pop(key)
+                if isinstance(value, tuple):
+                    value = value[-1]
+                opts[key] = _coerce(kind, value)
+        if "isolation_level" in query:
+            level = query.pop("isolation_level")
+            opts["isolation_level"] = None if str(level).upper() == "AUTOCOMMIT" else level
+        if opts.get("uri"):
+            if query:
+                from urllib.parse import urlencode
+
+                database = f"{database}?{urlencode(query, doseq=True)}"
+        elif query:
+            raise exc.ArgumentError(
+                f"Unknown sqlite3 connect argument(s) {sorted(query)} in the URL; known ones "
+                f"are {sorted(_CONNECT_KWARGS)} and isolation_level. For SQLite URI options "
+                "such as mode=ro, add uri=true and start the database with file:"
+            )
+        elif database != ":memory:" and not database.startswith("file:"):
+            database = os.path.expanduser(database)
+        return [database], opts
+
+    @staticmethod
+    def is_memory(url: URL) -> bool:
+        db = url.database
+        if not db or db == ":memory:":
+            return True
+        return db.startswith("file:") and "mode=memory" in db
+
+    def needs_reset(self, dbapi_conn: DBAPIConnection) -> bool:
+        return bool(dbapi_conn.in_transaction)
+
+    def prepare_savepoint(self, dbapi_conn: DBAPIConnection) -> None:
+        if not dbapi_conn.in_transaction and dbapi_conn.isolation_level is not None:
+            dbapi_conn.execute("BEGIN")
+
+    def set_isolation_level(self, dbapi_conn: DBAPIConnection, level: str) -> None:
+        norm = normalize_isolation_level(level)
+        if norm not in self.isolation_levels:
+            raise exc.ArgumentError(
+                f"Invalid isolation level {level!r} for SQLite; "
+                f"choose one of {sorted(self.isolation_levels)}"
+            )
+        if norm == "AUTOCOMMIT":
+            dbapi_conn.isolation_level = None
+            return
+        dbapi_conn.isolation_level = ""
+        flag = 1 if norm == "READ UNCOMMITTED" else 0
+        dbapi_conn.execute(f"PRAGMA read_uncommitted = {flag}")
+
+    def get_isolation_level(self, dbapi_conn: DBAPIConnection) -> str:
+        if dbapi_conn.isolation_level is None:
+            return "AUTOCOMMIT"
+        value = dbapi_conn.execute("PRAGMA read_uncommitted").fetchone()[0]
+        return "READ UNCOMMITTED" if value else "SERIALIZABLE"
+
+    def server_version_info(self, dbapi_conn: DBAPIConnection) -> tuple[int, ...]:
+        return tuple(self.dbapi.sqlite_version_info)

@@ -1,0 +1,792 @@
+"""Engine, Connection and Transaction (SQLAlchemy 2.0 style).
+
+* ``Engine`` owns a pool, a dialect and a driver adapter; ``connect()`` checks a
+  connection out at once, ``begin()`` is ``connect()`` + a transaction committed on
+  success and rolled back on error.
+* ``Connection`` autobegins: the first ``execute()`` opens a transaction, which lasts until
+  ``commit()`` / ``rollback()``; ``begin_nested()`` is a SAVEPOINT. Closing with a
+  transaction open rolls it back, and the pool slot is freed even when that rollback
+  fails.
+* Any driver error is wrapped (``exc.DBAPIError.instance``); a disconnect invalidates the
+  connection (``connection_invalidated=True``) and the transaction must be rolled back
+  before the Connection reconnects. Any ``BaseException`` that is not an ``Exception``
+  (KeyboardInterrupt, a gevent ``Timeout``, task cancellation) during a driver call
+  invalidates the connection: it may be mid-command, and is never reused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from hermetic import exc
+from hermetic._util.collections import immutabledict
+from hermetic.engine.events import ENGINE_EVENTS, ExceptionContext, ExecutionContext
+from hermetic.engine.result import CursorResult, ResultMetaData
+from hermetic.event.base import Dispatch
+from hermetic.pool.base import POOL_EVENTS, Pool, PoolProxiedConnection
+from hermetic.sql.compiler import Compiled, compile_textual
+
+if TYPE_CHECKING:
+    from hermetic.dialects.base import Dialect
+    from hermetic.drivers.base import Driver
+    from hermetic.engine.url import URL
+
+log = logging.getLogger("hermetic.engine.Engine")
+_INFO = logging.INFO
+_DEBUG = logging.DEBUG
+_EMPTY: Mapping[str, Any] = immutabledict()
+
+
+class _hybridmethod:
+    """A method that receives the class when called on the class, the instance otherwise."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+
+    def __get__(self, obj: Any, cls: Any) -> Any:
+        target = obj if obj is not None else cls
+        return lambda *a, **kw: self.func(target, *a, **kw)
+
+
+def _engine_dispatch(target: Any, identifier: str) -> Dispatch:
+    if identifier in ENGINE_EVENTS.events:
+        d: Dispatch = (
+            target.dispatch if not isinstance(target, type) else target._class_dispatch
+        )
+        return d
+    if identifier in POOL_EVENTS.events:
+        if isinstance(target, type):
+            return Pool._event_dispatch_cls()
+        return target.pool.dispatch  # type: ignore[no-any-return]
+    raise exc.InvalidRequestError(
+        f"Unknown engine event {identifier!r}. Engine events: "
+        f"{', '.join(sorted(ENGINE_EVENTS.events))}; pool events: "
+        f"{', '.join(sorted(POOL_EVENTS.events))}"
+    )
+
+
+class Engine:
+    """A source of connections to one database: a pool, a dialect and a driver."""
+
+    _class_dispatch = Dispatch(ENGINE_EVENTS)
+    _event_dispatch = _hybridmethod(_engine_dispatch)
+
+    def __init__(
+        self,
+        pool: Pool,
+        dialect: Dialect,
+        url: URL,
+        driver: Driver,
+        *,
+        logging_name: str | None = None,
+        echo: bool | str | None = None,
+        hide_parameters: bool = False,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.pool = pool
+        self.dialect = dialect
+        self.url = url
+        self._driver = driver
+        self.logging_name = logging_name
+        self.echo = echo
+        self.hide_parameters = hide_parameters
+        self._execution_options: immutabledict[str, Any] = immutabledict(
+            execution_options or {}
+        )
+        self.dispatch = Dispatch(ENGINE_EVENTS, parent=type(self)._class_dispatch)
+
+    # -- introspection ----------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.dialect.name
+
+    @property
+    def driver(self) -> str:
+        return self.dialect.driver
+
+    @property
+    def engine(self) -> Engine:
+        return self
+
+    def __repr__(self) -> str:
+        return f"Engine({self.url!r})"
+
+    def get_execution_options(self) -> immutabledict[str, Any]:
+        return self._execution_options
+
+    def execution_options(self, **opt: Any) -> Engine:
+        """A copy of this engine sharing its pool, with extra execution options."""
+        new = OptionEngine.__new__(OptionEngine)
+        new.__dict__ = self.__dict__.copy()
+        new._execution_options = self._execution_options.union(opt)
+        new.dispatch = Dispatch(ENGINE_EVENTS, parent=self.dispatch)
+        for fn in self.dispatch.set_engine_execution_options:  # type: ignore[attr-defined]
+            fn(new, opt)
+        return new
+
+    # -- connections ------------------------------------------------------------------
+    def connect(self) -> Connection:
+        """Check out a connection (returned to the pool by ``close()`` / ``with``)."""
+        return Connection(self, _depth=3)
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """``with engine.begin() as conn:`` commits on success, rolls back on error."""
+        with Connection(self, _depth=3) as conn:
+            with conn.begin():
+                yield conn
+
+    def raw_connection(self) -> PoolProxiedConnection:
+        """A pooled DBAPI connection (``close()`` returns it to the pool)."""
+        return self.pool._checkout(2)
+
+    def dispose(self, close: bool = True) -> None:
+        """Replace the pool with a fresh one; ``close=True`` closes the idle connections
+        of the old pool now (checked-out ones close when returned)."""
+        if close:
+            self.pool.dispose()
+        self.pool = self.pool.recreate()
+        for fn in self.dispatch.engine_disposed:  # type: ignore[attr-defined]
+            fn(self)
+
+    # -- logging ----------------------------------------------------------------------
+    def _log_info(self) -> bool:
+        return bool(self.echo) or log.isEnabledFor(_INFO)
+
+    def _log(self, level: int, msg: str, *args: Any) -> None:
+        if self.echo and (self.echo != "debug" or level >= _DEBUG):
+            log._log(max(level, log.getEffectiveLevel()) if not self.echo else level,
+                     msg, args)
+        elif log.isEnabledFor(level):
+            log._log(level, msg, args)
+
+
+class OptionEngine(Engine):
+    """An Engine sharing another's pool with different execution options."""
+
+
+class Connection:
+    """One checked-out database connection with 2.0-style transactions."""
+
+    def __init__(self, engine: Engine, _depth: int = 2) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self._driver = engine._driver
+        self._transaction: RootTransaction | None = None
+        self._nested: NestedTransaction | None = None
+        self._closed = False
+        self._invalid_reason: BaseException | None = None
+        self._execution_options = engine._execution_options
+        self._isolation_changed = False
+        self._savepoint_seq = 0
+        self._proxy: PoolProxiedConnection | None = engine.pool._checkout(_depth)
+        self._dbapi = self._proxy.dbapi_connection
+        try:
+            level = self._execution_options.get("isolation_level")
+            if level is not None:
+                self._set_isolation(level)
+            if engine.dispatch.engine_connect:  # type: ignore[attr-defined]
+                for fn in engine.dispatch.engine_connect:  # type: ignore[attr-defined]
+                    fn(self)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- state ------------------------------------------------------------------------
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def invalidated(self) -> bool:
+        return self._invalid_reason is not None
+
+    @property
+    def connection(self) -> PoolProxiedConnection:
+        """The pooled DBAPI connection (reconnecting if this one was invalidated)."""
+        return self._proxy_or_reconnect()
+
+    @property
+    def driver_connection(self) -> Any:
+        return self.connection.dbapi_connection
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        rec = self.connection._rec
+        return rec.info if rec is not None else self.connection.info
+
+    @property
+    def default_isolation_level(self) -> str | None:
+        return self.dialect.default_isolation_level
+
+    def get_isolation_level(self) -> str:
+        return self._driver.get_isolation_level(self.connection.dbapi_connection)
+
+    def get_execution_options(self) -> immutabledict[str, Any]:
+        return self._execution_options  # type: ignore[return-value]
+
+    def execution_options(self, **opt: Any) -> Connection:
+        """Set options on this connection (in place, as in SQLAlchemy 2.0) and return it.
+        ``isolation_level`` applies at once and is undone when the connection closes."""
+        self._execution_options = immutabledict(self._execution_options).union(opt)
+        if "isolation_level" in opt:
+            if self.in_transaction():
+                raise exc.InvalidRequestError(
+                    "Cannot change isolation_level while a transaction is in progress; "
+                    "call commit() or rollback() first, or set it right after connect()"
+                )
+            self._set_isolation(opt["isolation_level"])
+        for fn in self.engine.dispatch.set_connection_execution_options:  # type: ignore[attr-defined]
+            fn(self, opt)
+        return self
+
+    def _set_isolation(self, level: str) -> None:
+        self._driver.set_isolation_level(self._proxy_or_reconnect().dbapi_connection, level)
+        self._isolation_changed = True
+
+    def _proxy_or_reconnect(self) -> PoolProxiedConnection:
+        if self._proxy is not None:
+            return self._proxy
+        if self._closed:
+            raise exc.ResourceClosedError(
+                "This Connection is closed; open a new one with engine.connect()"
+            )
+        if self._transaction is not None:
+            raise exc.PendingRollbackError(
+                "This connection was invalidated "
+                f"({self._invalid_reason!r}) inside a transaction; call rollback() "
+                "before using it again (it then reconnects)",
+                code="8s2b",
+            )
+        self._proxy = self.engine.pool._checkout(3)
+        self._dbapi = self._proxy.dbapi_connection
+        self._invalid_reason = None
+        level = self._execution_options.get("isolation_level")
+        if level is not None:
+            self._set_isolation(level)
+        return self._proxy
+
+    # -- transactions -------------------------------------------------------------------
+    def begin(self) -> RootTransaction:
+        if self._transaction is not None:
+            raise exc.InvalidRequestError(
+                "This connection has already begun a transaction (explicitly or by "
+                "autobegin on the first execute()); call commit() or rollback() before "
+                "begin(), or use begin_nested() for a SAVEPOINT"
+            )
+        return self._autobegin()
+
+    def _autobegin(self) -> RootTransaction:
+        if self._closed:
+            raise exc.ResourceClosedError(
+                "This Connection is closed; open a new one with engine.connect()"
+            )
+        self._transaction = t = RootTransaction(self)
+        if self.engine.dispatch.begin:  # type: ignore[attr-defined]
+            for fn in self.engine.dispatch.begin:  # type: ignore[attr-defined]
+                fn(self)
+        return t
+
+    def begin_nested(self) -> NestedTransaction:
+        """A SAVEPOINT inside the current transaction (autobegun if none)."""
+        if self._transaction is None:
+            self._autobegin()
+        self._savepoint_seq += 1
+        name = f"sa_savepoint_{self._savepoint_seq}"
+        self._driver.prepare_savepoint(self._proxy_or_reconnect().dbapi_connection)
+        self._exec_internal(f"SAVEPOINT {name}")
+        for fn in self.engine.dispatch.savepoint:  # type: ignore[attr-defined]
+            fn(self, name)
+        self._nested = NestedTransaction(self, name, self._nested)
+        return self._nested
+
+    def in_transaction(self) -> bool:
+        return self._transaction is not None and self._transaction.is_active
+
+    def in_nested_transaction(self) -> bool:
+        return self._nested is not None and self._nested.is_active
+
+    def get_transaction(self) -> RootTransaction | None:
+        return self._transaction
+
+    def get_nested_transaction(self) -> NestedTransaction | None:
+        return self._nested
+
+    def commit(self) -> None:
+        """Commit the transaction in progress (autobegun or begun); no-op if none."""
+        if self._transaction is not None:
+            self._transaction.commit()
+
+    def rollback(self) -> None:
+        """Roll back the transaction in progress; no-op if none."""
+        if self._transaction is not None:
+            self._transaction.rollback()
+
+    def _do_commit(self) -> None:
+        for fn in self.engine.dispatch.commit:  # type: ignore[attr-defined]
+            fn(self)
+        if self._proxy is None:
+            raise exc.PendingRollbackError(
+                f"Cannot commit: the connection was invalidated ({self._invalid_reason!r}); "
+                "call rollback()", code="8s2b",
+            )
+        if self.engine._log_info():
+            self.engine._log(_INFO, "COMMIT")
+        try:
+            self._driver.commit(self._dbapi)
+        except BaseException as e:
+            self._handle_error(e, None, None, None, None)
+
+    def _do_rollback(self) -> None:
+        for fn in self.engine.dispatch.rollback:  # type: ignore[attr-defined]
+            fn(self)
+        if self._proxy is None:
+            return  # invalidated: the server already discarded the transaction
+        if self.engine._log_info():
+            self.engine._log(_INFO, "ROLLBACK")
+        try:
+            self._driver.rollback(self._dbapi)
+        except BaseException as e:
+            self._handle_error(e, None, None, None, None)
+
+    def _end_root(self) -> None:
+        self._transaction = None
+        n = self._nested
+        while n is not None:
+            n.is_active = False
+            n = n._previous
+        self._nested = None
+
+    # -- closing ------------------------------------------------------------------------
+    def close(self) -> None:
+        """Roll back what is open and return the connection to the pool. The pool slot is
+        freed even if the rollback raises."""
+        if self._closed:
+            return
+        try:
+            t = self._transaction
+            if t is not None and t.is_active:
+                t.close()
+        finally:
+            self._closed = True
+            self._transaction = None
+            self._nested = None
+            proxy, self._proxy = self._proxy, None
+            self._dbapi = None
+            if proxy is not None:
+                try:
+                    if self._isolation_changed:
+                        self._restore_isolation(proxy)
+                finally:
+                    proxy.close()
+
+    def _restore_isolation(self, proxy: PoolProxiedConnection) -> None:
+        default = self.engine._execution_options.get("isolation_level") or (
+            self.dialect.isolation_level or self.dialect.default_isolation_level
+        )
+        if default is None:
+            return
+        try:
+            self._driver.set_isolation_level(proxy.dbapi_connection, default)
+        except Exception as e:
+            proxy.invalidate(e)
+
+    def invalidate(self, exception: BaseException | None = None) -> None:
+        """Close the DBAPI connection for good; the Connection reconnects on next use
+        (after rollback() when a transaction was in progress)."""
+        if self._closed:
+            raise exc.ResourceClosedError("This Connection is closed")
+        self._invalidate(exception or exc.InvalidRequestError("invalidated by the user"))
+
+    def _invalidate(self, e: BaseException) -> None:
+        proxy, self._proxy = self._proxy, None
+        self._dbapi = None
+        self._invalid_reason = e
+        if self._transaction is not None:
+            self._transaction.is_valid = False
+        if proxy is not None:
+            proxy.invalidate(e)
+
+    def detach(self) -> None:
+        self.connection.detach()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, type_: Any, value: Any, tb: Any) -> None:
+        self.close()
+
+    # -- execution ----------------------------------------------------------------------
+    def execute(
+        self,
+        statement: Any,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult:
+        """Run a statement (``text()``, ``select()`` ...) with parameters: a dict, or a list
+        of dicts to run it once per dict (executemany)."""
+        try:
+            meth = statement._execute_on_connection
+        except AttributeError:
+            raise exc.ObjectNotExecutableError(statement) from None
+        return meth(self, parameters, execution_options)  # type: ignore[no-any-return]
+
+    def scalar(self, statement: Any, parameters: Any = None, **kw: Any) -> Any:
+        return self.execute(statement, parameters, **kw).scalar()
+
+    def scalars(self, statement: Any, parameters: Any = None, **kw: Any) -> Any:
+        return self.execute(statement, parameters, **kw).scalars()
+
+    def _compile(self, elem: Any) -> Compiled:
+        cache = elem.__dict__.get("_compiled_cache")
+        dialect = self.dialect
+        key = (type(dialect), dialect.paramstyle)
+        if cache is not None:
+            compiled = cache.get(key)
+            if compiled is not None:
+                return compiled  # type: ignore[no-any-return]
+        else:
+            cache = elem.__dict__["_compiled_cache"] = {}
+        if elem._is_textual:
+            compiled = compile_textual(elem, dialect)
+        else:
+            compiled = elem._compile_for(dialect)
+        cache[key] = compiled
+        return compiled
+
+    def _execute_clauseelement(
+        self, elem: Any, params: Any, execution_options: Mapping[str, Any] | None
+    ) -> CursorResult:
+        compiled = self._compile(elem)
+        opts = self._merge_options(elem, execution_options)
+        d = self.engine.dispatch
+        if d.before_execute:  # type: ignore[attr-defined]
+            for fn in d.before_execute:  # type: ignore[attr-defined]
+                ret = fn(self, elem, params if isinstance(params, list) else [],
+                         params if isinstance(params, Mapping) else {}, opts)
+                if fn.retval and ret is not None:
+                    elem, mp, p = ret
+                    params = mp or p
+        try:
+            if params is None or isinstance(params, Mapping):
+                many = False
+                driver_params: Any = compiled.construct_params(params)
+            elif isinstance(params, (list, tuple)):
+                if not params:
+                    driver_params = compiled.construct_params(None)
+                    many = False
+                elif len(params) == 1:
+                    driver_params = compiled.construct_params(params[0])
+                    many = False
+                else:
+                    many = True
+                    driver_params = [compiled.construct_params(p) for p in params]
+            else:
+                raise exc.ArgumentError(
+                    f"execute() parameters must be a dict or a list of dicts, got "
+                    f"{type(params).__name__}; for a single row pass {{'name': value}}"
+                )
+        except exc.InvalidRequestError as e:
+            raise exc.StatementError(
+                f"({type(e).__module__}.{type(e).__name__}) {e.args[0]}",
+                compiled.string, params, e, code="cd3x",
+            ) from e
+        result = self._execute_context(compiled.string, driver_params, many, compiled, opts)
+        if d.after_execute:  # type: ignore[attr-defined]
+            for fn in d.after_execute:  # type: ignore[attr-defined]
+                fn(self, elem, params if isinstance(params, list) else [],
+                   params if isinstance(params, Mapping) else {}, opts, result)
+        return result
+
+    def exec_driver_sql(
+        self,
+        statement: str,
+        parameters: Any = None,
+        execution_options: Mapping[str, Any] | None = None,
+    ) -> CursorResult:
+        """Run a SQL string as the driver takes it (its own paramstyle, no ``:name``
+        conversion); a list of parameter sets runs executemany."""
+        opts = self._merge_options(None, execution_options)
+        many = isinstance(parameters, list) and bool(parameters) and isinstance(
+            parameters[0], (Mapping, tuple, list)
+        )
+        if parameters is None:
+            parameters = ()
+        return self._execute_context(statement, parameters, many, None, opts)
+
+    def _merge_options(
+        self, elem: Any, execution_options: Mapping[str, Any] | None
+    ) -> Mapping[str, Any]:
+        opts = self._execution_options
+        elem_opts = getattr(elem, "_execution_options", None) if elem is not None else None
+        if elem_opts or execution_options:
+            merged = dict(opts)
+            if elem_opts:
+                merged.update(elem_opts)
+            if execution_options:
+                merged.update(execution_options)
+            return merged
+        return opts
+
+    def _exec_internal(self, sql: str) -> None:
+        """Transaction-control SQL (SAVEPOINT ...): logged, events skipped."""
+        dbapi = self._proxy_or_reconnect().dbapi_connection
+        if self.engine._log_info():
+            self.engine._log(_INFO, sql)
+        cursor = None
+        try:
+            cursor = dbapi.cursor()
+            cursor.execute(sql)
+            cursor.close()
+        except BaseException as e:
+            self._handle_error(e, sql, None, cursor, None)
+
+    def _execute_context(
+        self,
+        statement: str,
+        parameters: Any,
+        many: bool,
+        compiled: Compiled | None,
+        opts: Mapping[str, Any],
+    ) -> CursorResult:
+        dbapi = self._dbapi
+        if dbapi is None:
+            dbapi = self._proxy_or_reconnect().dbapi_connection
+        if self._transaction is None:
+            self._autobegin()
+        elif not self._transaction.is_valid:
+            self._proxy_or_reconnect()
+        engine = self.engine
+        dispatch = engine.dispatch
+        has_events = bool(
+            dispatch.before_cursor_execute or dispatch.after_cursor_execute  # type: ignore[attr-defined]
+        )
+        stream = opts and (opts.get("stream_results") or opts.get("yield_per")) and (
+            self._driver.supports_server_side_cursors
+        )
+        cursor = None
+        context = None
+        try:
+            cursor = self._driver.server_side_cursor(dbapi) if stream else dbapi.cursor()
+            if has_events:
+                context = ExecutionContext(self, cursor, statement, parameters, many, compiled, opts)
+                for fn in dispatch.before_cursor_execute:  # type: ignore[attr-defined]
+                    ret = fn(self, cursor, statement, parameters, context, many)
+                    if fn.retval and ret is not None:
+                        statement, parameters = ret
+            if engine.echo or log.isEnabledFor(_INFO):
+                self._log_statement(statement, parameters, many)
+            if many:
+                cursor.executemany(statement, parameters)
+            elif parameters:
+                cursor.execute(statement, parameters)
+            else:
+                cursor.execute(statement)
+            if has_events:
+                for fn in dispatch.after_cursor_execute:  # type: ignore[attr-defined]
+                    fn(self, cursor, statement, parameters, context, many)
+            description = cursor.description
+            if description is None:
+                return CursorResult(
+                    cursor, None, rowcount=cursor.rowcount, lastrowid=cursor.lastrowid
+                )
+            meta = self._result_metadata(compiled, description)
+        except BaseException as e:
+            self._handle_error(e, statement, parameters, cursor, context, many)
+        if engine.echo == "debug":
+            rows = cursor.fetchall()
+            for row in rows:
+                engine._log(_DEBUG, "Row %r", row)
+            return CursorResult(cursor, meta, rowcount=cursor.rowcount, buffer=rows)
+        result = CursorResult(cursor, meta, rowcount=cursor.rowcount)
+        if stream or (opts and opts.get("yield_per")):
+            n = opts.get("yield_per") or opts.get("max_row_buffer")
+            if n:
+                result.yield_per(int(n))
+        return result
+
+    def _result_metadata(self, compiled: Compiled | None, description: Any) -> ResultMetaData:
+        keys = tuple([d[0] for d in description])
+        if compiled is None:
+            return ResultMetaData.for_keys(keys)
+        cached = compiled._meta_cache
+        if cached is not None and cached[0] == keys:
+            return cached[1]  # type: ignore[no-any-return]
+        if compiled.result_columns:
+            types = dict(compiled.result_columns)
+            procs = [
+                (types[k].result_processor(self.dialect, None) if k in types else None)
+                for k in keys
+            ]
+            meta = ResultMetaData(keys, procs if any(procs) else None)
+        else:
+            meta = ResultMetaData.for_keys(keys)
+        compiled._meta_cache = (keys, meta)
+        return meta
+
+    def _log_statement(self, statement: str, parameters: Any, many: bool) -> None:
+        engine = self.engine
+        engine._log(_INFO, "%s", statement)
+        if engine.hide_parameters:
+            engine._log(_INFO, "[SQL parameters hidden due to hide_parameters=True]")
+        elif many:
+            engine._log(_INFO, "[executemany] %s", exc._render_params(parameters))
+        else:
+            engine._log(_INFO, "[parameters] %s", exc._render_params(parameters or ()))
+
+    def _handle_error(
+        self,
+        e: BaseException,
+        statement: str | None,
+        parameters: Any,
+        cursor: Any,
+        context: ExecutionContext | None,
+        many: bool = False,
+    ) -> Any:
+        """Wrap and raise ``e``; invalidate the connection when it cannot be trusted."""
+        if cursor is not None:
+            try:
+                cursor.close()
+            except Exception:
+                pass
+        if not isinstance(e, Exception):
+            # Interrupted mid-call: the connection may be mid-command. Never reuse it.
+            if self._proxy is not None:
+                self._invalidate(e)
+            raise e
+        if isinstance(e, exc.HermeticError):
+            raise e
+        driver = self._driver
+        dbapi = self._dbapi
+        is_disconnect = driver.is_error(e) and driver.is_disconnect(e, dbapi)
+        wrapped = exc.DBAPIError.instance(
+            statement,
+            parameters,
+            e,
+            dbapi_base_err=getattr(driver.dbapi, "Error", None),
+            hide_parameters=self.engine.hide_parameters,
+            connection_invalidated=is_disconnect,
+            ismulti=many,
+        )
+        dispatch = self.engine.dispatch
+        if dispatch.handle_error:  # type: ignore[attr-defined]
+            ctx = ExceptionContext(
+                self, e, wrapped if isinstance(wrapped, exc.HermeticError) else None,
+                cursor, statement, parameters, context, is_disconnect,
+            )
+            for fn in dispatch.handle_error:  # type: ignore[attr-defined]
+                replacement = fn(ctx)
+                if replacement is not None:
+                    wrapped = replacement
+            if ctx.is_disconnect != is_disconnect:
+                is_disconnect = ctx.is_disconnect
+                if isinstance(wrapped, exc.StatementError):
+                    wrapped.connection_invalidated = is_disconnect
+        if is_disconnect:
+            if isinstance(wrapped, exc.StatementError):
+                wrapped.add_detail(
+                    "The connection was lost and has been invalidated; the pool opens a new "
+                    "one on next use. Roll back (or close) this Connection/Session first."
+                )
+            self._invalidate(e)
+        raise wrapped from e
+
+
+class Transaction:
+    """A transaction on a Connection; a context manager that commits on success."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.is_active = True
+        self.is_valid = True
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        if self.is_active:
+            self.rollback()
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, type_: Any, value: Any, tb: Any) -> None:
+        if not self.is_active:
+            return
+        if type_ is None:
+            self.commit()
+        else:
+            self.rollback()
+
+
+class RootTransaction(Transaction):
+    def commit(self) -> None:
+        if not self.is_active:
+            raise exc.InvalidRequestError(
+                "This transaction is inactive (already committed or rolled back)"
+            )
+        if not self.is_valid:
+            raise exc.PendingRollbackError(
+                "Cannot commit: the connection was invalidated during this transaction; "
+                "call rollback()", code="8s2b",
+            )
+        conn = self.connection
+        try:
+            conn._do_commit()
+        finally:
+            self.is_active = False
+            conn._end_root()
+
+    def rollback(self) -> None:
+        if not self.is_active:
+            return
+        conn = self.connection
+        try:
+            conn._do_rollback()
+        finally:
+            self.is_active = False
+            conn._end_root()
+
+
+class NestedTransaction(Transaction):
+    """A SAVEPOINT; commit releases it, rollback rolls back to it and keeps the outer
+    transaction."""
+
+    def __init__(
+        self, connection: Connection, name: str, previous: NestedTransaction | None
+    ) -> None:
+        super().__init__(connection)
+        self.name = name
+        self._previous = previous
+
+    def _pop(self) -> None:
+        self.is_active = False
+        self.connection._nested = self._previous
+
+    def commit(self) -> None:
+        if not self.is_active:
+            raise exc.InvalidRequestError("This nested transaction is inactive")
+        try:
+            self.connection._exec_internal(f"RELEASE SAVEPOINT {self.name}")
+            for fn in self.connection.engine.dispatch.release_savepoint:  # type: ignore[attr-defined]
+                fn(self.connection, self.name, None)
+        finally:
+            self._pop()
+
+    def rollback(self) -> None:
+        if not self.is_active:
+            return
+        try:
+            if self.connection._proxy is not None:
+                self.connection._exec_internal(f"ROLLBACK TO SAVEPOINT {self.name}")
+            for fn in self.connection.engine.dispatch.rollback_savepoint:  # type: ignore[attr-defined]
+                fn(self.connection, self.name, None)
+        finally:
+            self._pop()

@@ -1,0 +1,87 @@
+"""Backends for the test suite: real SQLite and real PostgreSQL, no mocks.
+
+Server URLs come from the environment (defaults match the development machine):
+  HERMETIC_PG_URL   postgresql+psycopg://root@127.0.0.1:5432/test
+When a server is unreachable its tests skip with a one-line reason, unless
+HERMETIC_REQUIRE_SERVERS=1 (set by .ci/run), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hermetic import create_engine, make_url
+from hermetic.engine import Engine
+
+PG_URL = os.environ.get("HERMETIC_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
+REQUIRE = os.environ.get("HERMETIC_REQUIRE_SERVERS") == "1"
+
+_reachable: dict[str, str | None] = {}
+
+
+def server_problem(url: str) -> str | None:
+    """None when the server answers, else a one-line reason."""
+    if url not in _reachable:
+        import psycopg
+
+        u = make_url(url)
+        try:
+            psycopg.connect(
+                host=u.host, port=u.port or 5432, user=u.username, dbname=u.database,
+                password=u.password, connect_timeout=3,
+            ).close()
+            _reachable[url] = None
+        except Exception as e:  # noqa: BLE001 - any failure means "unreachable"
+            _reachable[url] = f"{type(e).__name__}: {str(e).strip().splitlines()[0]}"
+    return _reachable[url]
+
+
+def require_pg(url: str = PG_URL) -> None:
+    problem = server_problem(url)
+    if problem is not None:
+        message = f"PostgreSQL at {make_url(url)!r} unreachable ({problem})"
+        if REQUIRE:
+            pytest.fail(message + " and HERMETIC_REQUIRE_SERVERS=1", pytrace=False)
+        pytest.skip(message)
+
+
+def pg_url(driver: str = "psycopg") -> str:
+    return str(make_url(PG_URL).set(drivername=f"postgresql+{driver}").render_as_string(False))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+BACKENDS = ["sqlite", "postgresql+psycopg", "postgresql+psycopg2"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL for each real backend (SQLite file, PostgreSQL via psycopg and psycopg2)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    require_pg()
+    return pg_url(request.param.split("+")[1])
+
+
+@pytest.fixture
+def engine(backend_url: str) -> Iterator[Engine]:
+    eng = create_engine(backend_url)
+    yield eng
+    assert eng.pool.checkedout() == 0, eng.pool.holders()
+    eng.dispose()
+
+
+@pytest.fixture
+def pg_engine() -> Iterator[Engine]:
+    require_pg()
+    eng = create_engine(pg_url())
+    yield eng
+    assert eng.pool.checkedout() == 0, eng.pool.holders()
+    eng.dispose()
