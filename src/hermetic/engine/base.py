@@ -130,18 +130,35 @@ class Engine:
     # -- connections ------------------------------------------------------------------
     def connect(self) -> Connection:
         """Check out a connection (returned to the pool by ``close()`` / ``with``)."""
-        return Connection(self, _depth=3)
+        return Connection(self, _depth=2)
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
         """``with engine.begin() as conn:`` commits on success, rolls back on error."""
-        with Connection(self, _depth=3) as conn:
+        with Connection(self, _depth=2) as conn:
             with conn.begin():
                 yield conn
 
     def raw_connection(self) -> PoolProxiedConnection:
         """A pooled DBAPI connection (``close()`` returns it to the pool)."""
-        return self.pool._checkout(2)
+        return self._checkout(2)
+
+    def _checkout(self, depth: int) -> PoolProxiedConnection:
+        """Check out from the pool, wrapping driver errors (a refused connection becomes
+        ``OperationalError`` with the driver's message). ``depth`` counts frames from
+        here to the caller whose line is recorded as the checkout site."""
+        try:
+            return self.pool._checkout(depth + 1)
+        except Exception as e:
+            driver = self._driver
+            if isinstance(e, exc.HermeticError) or not driver.is_error(e):
+                raise
+            raise exc.DBAPIError.instance(
+                None, None, e,
+                dbapi_base_err=getattr(driver.dbapi, "Error", None),
+                hide_parameters=self.hide_parameters,
+                connection_invalidated=driver.is_disconnect(e, None),
+            ) from e
 
     def dispose(self, close: bool = True) -> None:
         """Replace the pool with a fresh one; ``close=True`` closes the idle connections
@@ -171,7 +188,7 @@ class OptionEngine(Engine):
 class Connection:
     """One checked-out database connection with 2.0-style transactions."""
 
-    def __init__(self, engine: Engine, _depth: int = 2) -> None:
+    def __init__(self, engine: Engine, _depth: int = 1) -> None:
         self.engine = engine
         self.dialect = engine.dialect
         self._driver = engine._driver
@@ -182,7 +199,7 @@ class Connection:
         self._execution_options = engine._execution_options
         self._isolation_changed = False
         self._savepoint_seq = 0
-        self._proxy: PoolProxiedConnection | None = engine.pool._checkout(_depth)
+        self._proxy: PoolProxiedConnection | None = engine._checkout(_depth + 1)
         self._dbapi = self._proxy.dbapi_connection
         try:
             level = self._execution_options.get("isolation_level")
@@ -261,7 +278,7 @@ class Connection:
                 "before using it again (it then reconnects)",
                 code="8s2b",
             )
-        self._proxy = self.engine.pool._checkout(3)
+        self._proxy = self.engine._checkout(2)
         self._dbapi = self._proxy.dbapi_connection
         self._invalid_reason = None
         level = self._execution_options.get("isolation_level")
@@ -590,6 +607,12 @@ class Connection:
                 for fn in dispatch.after_cursor_execute:  # type: ignore[attr-defined]
                     fn(self, cursor, statement, parameters, context, many)
             description = cursor.description
+            prefetched = None
+            if description is None and stream:
+                # Some server-side cursors (psycopg2's named ones) describe their rows
+                # only after the first fetch.
+                prefetched = cursor.fetchmany(int(opts.get("yield_per") or 100))
+                description = cursor.description
             if description is None:
                 return CursorResult(
                     cursor, None, rowcount=cursor.rowcount, lastrowid=cursor.lastrowid
@@ -602,7 +625,7 @@ class Connection:
             for row in rows:
                 engine._log(_DEBUG, "Row %r", row)
             return CursorResult(cursor, meta, rowcount=cursor.rowcount, buffer=rows)
-        result = CursorResult(cursor, meta, rowcount=cursor.rowcount)
+        result = CursorResult(cursor, meta, rowcount=cursor.rowcount, buffer=prefetched)
         if stream or (opts and opts.get("yield_per")):
             n = opts.get("yield_per") or opts.get("max_row_buffer")
             if n:

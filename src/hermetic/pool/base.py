@@ -400,7 +400,10 @@ class Pool:
         # The checkout site (inlined for speed): the first frame at or above ``depth``
         # whose code is not hermetic's; the line is computed from f_lasti only when a
         # report needs it.
-        f: Any = _getframe(depth)
+        try:
+            f: Any = _getframe(depth)
+        except ValueError:  # called from a shallower stack than the entry point assumes
+            f = _getframe(1)
         internal = _internal_codes
         while f is not None:
             code = f.f_code

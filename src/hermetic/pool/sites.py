@@ -15,6 +15,8 @@ import traceback
 from types import CodeType, FrameType
 
 _HERMETIC_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+# The command line tools call the pool as a user would; their frames are user frames.
+_CLI_DIR = _HERMETIC_DIR + "cli" + os.sep
 internal_codes: dict[CodeType, bool] = {}
 _get_ident = threading.get_ident
 
@@ -29,7 +31,9 @@ def is_internal(code: CodeType) -> bool:
     known = internal_codes.get(code)
     if known is None:
         fn = code.co_filename
-        known = fn.startswith(_HERMETIC_DIR) or fn in _TRANSPARENT
+        known = (fn.startswith(_HERMETIC_DIR) and not fn.startswith(_CLI_DIR)) or (
+            fn in _TRANSPARENT
+        )
         if len(internal_codes) > 50_000:  # generated code could grow this without bound
             internal_codes.clear()
         internal_codes[code] = known
