@@ -12,7 +12,8 @@ statement and the parameters truncated so a log line stays readable.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 __all__ = [
     "HermeticError",
@@ -309,8 +310,13 @@ class DBAPIError(StatementError):
     def __reduce__(self) -> Any:
         return (
             self.__class__,
-            (self.statement, self.params, self.orig, self.hide_parameters,
-             self.connection_invalidated),
+            (
+                self.statement,
+                self.params,
+                self.orig,
+                self.hide_parameters,
+                self.connection_invalidated,
+            ),
         )
 
     @classmethod

@@ -21,6 +21,23 @@ from hermetic.sql.sqltypes import (
     UnicodeText,
 )
 
-__all__ = ["NULLTYPE", "BigInteger", "Boolean", "Date", "DateTime", "Double", "Float",
-           "Integer", "LargeBinary", "NullType", "Numeric", "SmallInteger", "String", "Text",
-           "Time", "TypeEngine", "Unicode", "UnicodeText"]
+__all__ = [
+    "NULLTYPE",
+    "BigInteger",
+    "Boolean",
+    "Date",
+    "DateTime",
+    "Double",
+    "Float",
+    "Integer",
+    "LargeBinary",
+    "NullType",
+    "Numeric",
+    "SmallInteger",
+    "String",
+    "Text",
+    "Time",
+    "TypeEngine",
+    "Unicode",
+    "UnicodeText",
+]

@@ -65,17 +65,19 @@ def cmd_demo() -> int:
 
     tmp = tempfile.mkdtemp(prefix="hermetic-demo-")
     path = os.path.join(tmp, "demo.db")
-    engine = create_engine(
-        f"sqlite:///{path}", pool_size=2, max_overflow=1, pool_timeout=1.0
-    )
+    engine = create_engine(f"sqlite:///{path}", pool_size=2, max_overflow=1, pool_timeout=1.0)
     print(f"hermetic demo on embedded SQLite ({path})")
-    print(f"engine: {engine!r}, pool: {type(engine.pool).__name__} "
-          f"(size {engine.pool.size()}, overflow {engine.pool._max_overflow}, "  # type: ignore[attr-defined]
-          f"timeout {engine.pool.timeout()}s)")
+    print(
+        f"engine: {engine!r}, pool: {type(engine.pool).__name__} "
+        f"(size {engine.pool.size()}, overflow {engine.pool._max_overflow}, "  # type: ignore[attr-defined]
+        f"timeout {engine.pool.timeout()}s)"
+    )
 
     _say("connect and create a table")
     with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE account (id INTEGER PRIMARY KEY, owner TEXT, balance INTEGER)"))
+        conn.execute(
+            text("CREATE TABLE account (id INTEGER PRIMARY KEY, owner TEXT, balance INTEGER)")
+        )
         conn.execute(
             text("INSERT INTO account (owner, balance) VALUES (:owner, :balance)"),
             [{"owner": "ada", "balance": 100}, {"owner": "grace", "balance": 50}],
@@ -146,8 +148,15 @@ def cmd_demo() -> int:
 
     _say("pool stats")
     stats = engine.pool.stats()
-    for key in ("requests", "waits", "timeouts", "connections_opened", "connections_closed",
-                "reclaimed", "returns_bad"):
+    for key in (
+        "requests",
+        "waits",
+        "timeouts",
+        "connections_opened",
+        "connections_closed",
+        "reclaimed",
+        "returns_bad",
+    ):
         print(f"  {key:<20} {getattr(stats, key)}")
     engine.dispose()
     print("\nDone. `hermetic ping URL` checks a server; see README.md for more.")

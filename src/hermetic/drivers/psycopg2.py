@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hermetic.drivers._pgcommon import PGDriverBase
-from hermetic.drivers.base import DBAPICursor, DBAPIConnection
+from hermetic.drivers.base import DBAPIConnection, DBAPICursor
 
 
 class Psycopg2Driver(PGDriverBase):

@@ -53,9 +53,7 @@ class _hybridmethod:
 
 def _engine_dispatch(target: Any, identifier: str) -> Dispatch:
     if identifier in ENGINE_EVENTS.events:
-        d: Dispatch = (
-            target.dispatch if not isinstance(target, type) else target._class_dispatch
-        )
+        d: Dispatch = target.dispatch if not isinstance(target, type) else Engine._class_dispatch
         return d
     if identifier in POOL_EVENTS.events:
         if isinstance(target, type):
@@ -93,9 +91,7 @@ class Engine:
         self.logging_name = logging_name
         self.echo = echo
         self.hide_parameters = hide_parameters
-        self._execution_options: immutabledict[str, Any] = immutabledict(
-            execution_options or {}
-        )
+        self._execution_options: immutabledict[str, Any] = immutabledict(execution_options or {})
         self.dispatch = Dispatch(ENGINE_EVENTS, parent=type(self)._class_dispatch)
 
     # -- introspection ----------------------------------------------------------------
@@ -135,9 +131,8 @@ class Engine:
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
         """``with engine.begin() as conn:`` commits on success, rolls back on error."""
-        with Connection(self, _depth=2) as conn:
-            with conn.begin():
-                yield conn
+        with Connection(self, _depth=2) as conn, conn.begin():
+            yield conn
 
     def raw_connection(self) -> PoolProxiedConnection:
         """A pooled DBAPI connection (``close()`` returns it to the pool)."""
@@ -154,7 +149,9 @@ class Engine:
             if isinstance(e, exc.HermeticError) or not driver.is_error(e):
                 raise
             raise exc.DBAPIError.instance(
-                None, None, e,
+                None,
+                None,
+                e,
                 dbapi_base_err=getattr(driver.dbapi, "Error", None),
                 hide_parameters=self.hide_parameters,
                 connection_invalidated=driver.is_disconnect(e, None),
@@ -175,8 +172,7 @@ class Engine:
 
     def _log(self, level: int, msg: str, *args: Any) -> None:
         if self.echo and (self.echo != "debug" or level >= _DEBUG):
-            log._log(max(level, log.getEffectiveLevel()) if not self.echo else level,
-                     msg, args)
+            log._log(max(level, log.getEffectiveLevel()) if not self.echo else level, msg, args)
         elif log.isEnabledFor(level):
             log._log(level, msg, args)
 
@@ -200,7 +196,7 @@ class Connection:
         self._isolation_changed = False
         self._savepoint_seq = 0
         self._proxy: PoolProxiedConnection | None = engine._checkout(_depth + 1)
-        self._dbapi = self._proxy.dbapi_connection
+        self._dbapi: Any = self._proxy.dbapi_connection
         try:
             level = self._execution_options.get("isolation_level")
             if level is not None:
@@ -243,7 +239,7 @@ class Connection:
         return self._driver.get_isolation_level(self.connection.dbapi_connection)
 
     def get_execution_options(self) -> immutabledict[str, Any]:
-        return self._execution_options  # type: ignore[return-value]
+        return self._execution_options
 
     def execution_options(self, **opt: Any) -> Connection:
         """Set options on this connection (in place, as in SQLAlchemy 2.0) and return it.
@@ -348,7 +344,8 @@ class Connection:
         if self._proxy is None:
             raise exc.PendingRollbackError(
                 f"Cannot commit: the connection was invalidated ({self._invalid_reason!r}); "
-                "call rollback()", code="8s2b",
+                "call rollback()",
+                code="8s2b",
             )
         if self.engine._log_info():
             self.engine._log(_INFO, "COMMIT")
@@ -459,15 +456,16 @@ class Connection:
         return self.execute(statement, parameters, **kw).scalars()
 
     def _compile(self, elem: Any) -> Compiled:
-        cache = elem.__dict__.get("_compiled_cache")
+        cache: dict[Any, Compiled] | None = elem.__dict__.get("_compiled_cache")
         dialect = self.dialect
         key = (type(dialect), dialect.paramstyle)
         if cache is not None:
-            compiled = cache.get(key)
-            if compiled is not None:
-                return compiled  # type: ignore[no-any-return]
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
         else:
             cache = elem.__dict__["_compiled_cache"] = {}
+        compiled: Compiled
         if elem._is_textual:
             compiled = compile_textual(elem, dialect)
         else:
@@ -483,8 +481,13 @@ class Connection:
         d = self.engine.dispatch
         if d.before_execute:  # type: ignore[attr-defined]
             for fn in d.before_execute:  # type: ignore[attr-defined]
-                ret = fn(self, elem, params if isinstance(params, list) else [],
-                         params if isinstance(params, Mapping) else {}, opts)
+                ret = fn(
+                    self,
+                    elem,
+                    params if isinstance(params, list) else [],
+                    params if isinstance(params, Mapping) else {},
+                    opts,
+                )
                 if fn.retval and ret is not None:
                     elem, mp, p = ret
                     params = mp or p
@@ -510,13 +513,22 @@ class Connection:
         except exc.InvalidRequestError as e:
             raise exc.StatementError(
                 f"({type(e).__module__}.{type(e).__name__}) {e.args[0]}",
-                compiled.string, params, e, code="cd3x",
+                compiled.string,
+                params,
+                e,
+                code="cd3x",
             ) from e
         result = self._execute_context(compiled.string, driver_params, many, compiled, opts)
         if d.after_execute:  # type: ignore[attr-defined]
             for fn in d.after_execute:  # type: ignore[attr-defined]
-                fn(self, elem, params if isinstance(params, list) else [],
-                   params if isinstance(params, Mapping) else {}, opts, result)
+                fn(
+                    self,
+                    elem,
+                    params if isinstance(params, list) else [],
+                    params if isinstance(params, Mapping) else {},
+                    opts,
+                    result,
+                )
         return result
 
     def exec_driver_sql(
@@ -528,8 +540,10 @@ class Connection:
         """Run a SQL string as the driver takes it (its own paramstyle, no ``:name``
         conversion); a list of parameter sets runs executemany."""
         opts = self._merge_options(None, execution_options)
-        many = isinstance(parameters, list) and bool(parameters) and isinstance(
-            parameters[0], (Mapping, tuple, list)
+        many = (
+            isinstance(parameters, list)
+            and bool(parameters)
+            and isinstance(parameters[0], (Mapping, tuple, list))
         )
         if parameters is None:
             parameters = ()
@@ -554,7 +568,7 @@ class Connection:
         dbapi = self._proxy_or_reconnect().dbapi_connection
         if self.engine._log_info():
             self.engine._log(_INFO, sql)
-        cursor = None
+        cursor: Any = None
         try:
             cursor = dbapi.cursor()
             cursor.execute(sql)
@@ -582,15 +596,19 @@ class Connection:
         has_events = bool(
             dispatch.before_cursor_execute or dispatch.after_cursor_execute  # type: ignore[attr-defined]
         )
-        stream = opts and (opts.get("stream_results") or opts.get("yield_per")) and (
-            self._driver.supports_server_side_cursors
+        stream = (
+            opts
+            and (opts.get("stream_results") or opts.get("yield_per"))
+            and (self._driver.supports_server_side_cursors)
         )
-        cursor = None
+        cursor: Any = None
         context = None
         try:
             cursor = self._driver.server_side_cursor(dbapi) if stream else dbapi.cursor()
             if has_events:
-                context = ExecutionContext(self, cursor, statement, parameters, many, compiled, opts)
+                context = ExecutionContext(
+                    self, cursor, statement, parameters, many, compiled, opts
+                )
                 for fn in dispatch.before_cursor_execute:  # type: ignore[attr-defined]
                     ret = fn(self, cursor, statement, parameters, context, many)
                     if fn.retval and ret is not None:
@@ -625,7 +643,9 @@ class Connection:
             for row in rows:
                 engine._log(_DEBUG, "Row %r", row)
             return CursorResult(cursor, meta, rowcount=cursor.rowcount, buffer=rows)
-        result = CursorResult(cursor, meta, rowcount=cursor.rowcount, buffer=prefetched)
+        result: CursorResult = CursorResult(
+            cursor, meta, rowcount=cursor.rowcount, buffer=prefetched
+        )
         if stream or (opts and opts.get("yield_per")):
             n = opts.get("yield_per") or opts.get("max_row_buffer")
             if n:
@@ -698,8 +718,14 @@ class Connection:
         dispatch = self.engine.dispatch
         if dispatch.handle_error:  # type: ignore[attr-defined]
             ctx = ExceptionContext(
-                self, e, wrapped if isinstance(wrapped, exc.HermeticError) else None,
-                cursor, statement, parameters, context, is_disconnect,
+                self,
+                e,
+                wrapped if isinstance(wrapped, exc.HermeticError) else None,
+                cursor,
+                statement,
+                parameters,
+                context,
+                is_disconnect,
             )
             for fn in dispatch.handle_error:  # type: ignore[attr-defined]
                 replacement = fn(ctx)
@@ -758,7 +784,8 @@ class RootTransaction(Transaction):
         if not self.is_valid:
             raise exc.PendingRollbackError(
                 "Cannot commit: the connection was invalidated during this transaction; "
-                "call rollback()", code="8s2b",
+                "call rollback()",
+                code="8s2b",
             )
         conn = self.connection
         try:

@@ -44,11 +44,26 @@ _COMMON_POOL_ARGS = {
 }
 # Accepted for compatibility; they tune parts of SQLAlchemy we do differently.
 _IGNORED = {
-    "future", "query_cache_size", "insertmanyvalues_page_size", "use_insertmanyvalues",
-    "label_length", "max_identifier_length", "enable_from_linting", "paramstyle",
-    "plugins", "_initialize", "implicit_returning", "json_serializer", "json_deserializer",
-    "supports_native_boolean", "convert_unicode", "encoding", "strategy", "case_sensitive",
-    "empty_in_strategy", "pool_size_overflow",
+    "future",
+    "query_cache_size",
+    "insertmanyvalues_page_size",
+    "use_insertmanyvalues",
+    "label_length",
+    "max_identifier_length",
+    "enable_from_linting",
+    "paramstyle",
+    "plugins",
+    "_initialize",
+    "implicit_returning",
+    "json_serializer",
+    "json_deserializer",
+    "supports_native_boolean",
+    "convert_unicode",
+    "encoding",
+    "strategy",
+    "case_sensitive",
+    "empty_in_strategy",
+    "pool_size_overflow",
 }
 
 
@@ -176,8 +191,9 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
     if pool is None:
         if poolclass is None:
             kind = dialect.default_pool_kind(u)
-            poolclass = {"queue": QueuePool, "singleton": SingletonThreadPool,
-                         "null": NullPool}[kind]
+            poolclass = {"queue": QueuePool, "singleton": SingletonThreadPool, "null": NullPool}[
+                kind
+            ]
         if specific and poolclass in (NullPool, StaticPool):
             raise InvalidArgumentsError(
                 f"Invalid argument(s) {', '.join(map(repr, sorted(specific)))} sent to "
@@ -189,11 +205,14 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
         user_creator = creator
         raw_creator: Callable[..., Any] = connect
         if user_creator is not None:
+
             def raw_creator(rec: Any = None) -> Any:
                 return user_creator()
+
         try:
-            pool = poolclass(raw_creator, driver=driver, on_connect=on_connect,
-                             **pool_kw, **specific)
+            pool = poolclass(
+                raw_creator, driver=driver, on_connect=on_connect, **pool_kw, **specific
+            )
         except TypeError as e:
             raise InvalidArgumentsError(
                 f"Invalid pool argument(s) for {poolclass.__name__}: {e}"
@@ -219,7 +238,7 @@ def engine_from_config(
     configuration: dict[str, Any], prefix: str = "sqlalchemy.", **kwargs: Any
 ) -> Engine:
     """``create_engine`` from a flat dict of ``prefix``-ed string options."""
-    opts = {k[len(prefix):]: v for k, v in configuration.items() if k.startswith(prefix)}
+    opts = {k[len(prefix) :]: v for k, v in configuration.items() if k.startswith(prefix)}
     url = opts.pop("url")
     for key, value in list(opts.items()):
         if isinstance(value, str):

@@ -1,23 +1,36 @@
-"""Result rows: :class:`Row` (a tuple with named access) and :class:`RowMapping`.
+"""Result rows: :class:`Row`, :class:`RowMapping`, and the :class:`ResultMetaData` that
+builds them.
 
 ``Row`` subclasses ``tuple`` so that equality with tuples, hashing, unpacking, indexing
-and slicing are the interpreter's own. Each result metadata makes one subclass of
-``Row`` that carries the column names; named attribute access on it is a
+and slicing are the interpreter's own. Each ResultMetaData (one per statement) makes one
+subclass of ``Row`` that carries the column names; named attribute access on it is a
 ``property(operator.itemgetter(i))``, so reading ``row.name`` costs no Python frame.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
-from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from hermetic.exc import InvalidRequestError, NoSuchColumnError
 
-if TYPE_CHECKING:
-    from hermetic.engine.result import ResultMetaData
+__all__ = ["Row", "RowMapping", "RMKeyView", "ResultMetaData"]
 
-__all__ = ["Row", "RowMapping", "RMKeyView"]
+_RawRow = tuple[Any, ...]
+_Processor = Callable[[Any], Any]
+_RowMaker = Callable[[_RawRow], Any]
+_RowsMaker = Callable[[Iterable[_RawRow]], list[Any]]
 
 _TP = TypeVar("_TP", bound="tuple[Any, ...]")
 
@@ -106,8 +119,6 @@ class Row(tuple[Any, ...], Generic[_TP]):
 
 
 def _rebuild_row(keys: tuple[str, ...], values: tuple[Any, ...]) -> Row[Any]:
-    from hermetic.engine.result import ResultMetaData
-
     return ResultMetaData.for_keys(keys).row_class(values)
 
 
@@ -261,3 +272,231 @@ class RMKeyView(KeysView[str]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self._keys)!r})"
+
+
+# ---------------------------------------------------------------------------------------
+# Metadata
+
+
+class ResultMetaData:
+    """Keys, key lookup and the row-building plan for one statement's results.
+
+    ``keys`` are the column names; ``processors`` (one per column, ``None`` for none)
+    convert driver values; ``extra_keys[i]`` are further objects (e.g. column objects)
+    that also name column ``i`` in ``row._mapping``. Build it once per statement.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_extra_keys",
+        "_key_to_index",
+        "_keymap",
+        "_plain_md",
+        "_processors",
+        "_reduced",
+        "_scalars",
+        "_sources",
+        "keys",
+        "make_row",
+        "make_rows",
+        "row_class",
+    )
+
+    keys: tuple[str, ...]
+    row_class: type[Row[Any]]
+    make_row: _RowMaker
+    make_rows: _RowsMaker
+
+    def __init__(
+        self,
+        keys: Sequence[str],
+        processors: Sequence[_Processor | None] | None = None,
+        extra_keys: Sequence[Sequence[object]] | None = None,
+        *,
+        _sources: Sequence[int] | None = None,
+    ) -> None:
+        keys = tuple(keys)
+        width = len(keys)
+        self.keys = keys
+        procs: tuple[_Processor | None, ...] | None = None
+        if processors is not None:
+            if len(processors) > width:
+                raise ValueError(f"{len(processors)} processors given for {width} columns")
+            if any(p is not None for p in processors):
+                procs = tuple(processors) + (None,) * (width - len(processors))
+        self._processors = procs
+        extras = tuple(tuple(objs) for objs in extra_keys) if extra_keys else None
+        self._extra_keys = extras
+        # _sources: for a reduced metadata (Result.columns()), the driver-row position
+        # of each of our columns; None means column i is driver position i.
+        self._sources = tuple(_sources) if _sources is not None else None
+        self._reduced: dict[tuple[int, ...], ResultMetaData] = {}
+        self._scalars: dict[int, tuple[_RowMaker, _RowsMaker]] = {}
+        self._plain_md: ResultMetaData | None = None
+
+        # Names first; a name two columns share maps to None ("ambiguous").
+        by_key: dict[Any, int | None] = {}
+        for index, key in enumerate(keys):
+            by_key[key] = None if key in by_key else index
+        if extras:
+            by_extra: dict[Any, int | None] = {}
+            for index, objs in enumerate(extras):
+                for obj in objs:
+                    prev = by_extra.get(obj, -1)
+                    by_extra[obj] = index if prev == -1 or prev == index else None
+            for obj, index_or_none in by_extra.items():
+                by_key.setdefault(obj, index_or_none)  # a column's own name wins
+        self._key_to_index = by_key
+        keymap = dict(by_key)
+        keymap.update({i: i for i in range(width)})  # positions win over extra ints
+        self._keymap: dict[Any, int | None] = keymap
+
+        cls = _make_row_class(self, keys, by_key)
+        self.row_class = cls
+        self.make_row, self.make_rows = _row_makers(cls, self._sources, procs)
+
+    @classmethod
+    def for_keys(cls, keys: Sequence[str]) -> ResultMetaData:
+        """The shared, processor-free metadata for ``keys`` (a bounded LRU cache)."""
+        return _metadata_for_keys(tuple(keys))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self.keys)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Processors and row makers are functions; a pickled metadata keeps its keys
+        # and those extra keys that are plain strings or ints.
+        extras = None
+        if self._extra_keys:
+            extras = [
+                tuple(o for o in objs if isinstance(o, (str, int))) for objs in self._extra_keys
+            ]
+        return ResultMetaData, (self.keys, None, extras)
+
+    def _index_for(self, key: Any) -> int:
+        """The position of ``key`` (name, extra key or int position)."""
+        if isinstance(key, int) and not isinstance(key, bool):
+            width = len(self.keys)
+            position = key + width if key < 0 else key
+            if not 0 <= position < width:
+                raise IndexError(f"column index {key} out of range ({width} columns)")
+            return position
+        try:
+            index = self._keymap[key]
+        except (KeyError, TypeError):
+            raise _no_such_column(key, self.keys) from None
+        if index is None:
+            raise _ambiguous(key)
+        return index
+
+    def _reduce(self, indexes: tuple[int, ...]) -> ResultMetaData:
+        """Metadata for the columns at ``indexes`` (cached per index tuple)."""
+        reduced = self._reduced.get(indexes)
+        if reduced is None:
+            procs = self._processors
+            extras = self._extra_keys
+            sources = self._sources
+            reduced = ResultMetaData(
+                [self.keys[i] for i in indexes],
+                [procs[i] for i in indexes] if procs else None,
+                [extras[i] for i in indexes] if extras else None,
+                _sources=[sources[i] if sources else i for i in indexes],
+            )
+            self._reduced[indexes] = reduced
+        return reduced
+
+    def _plain(self) -> ResultMetaData:
+        """Same keys, no processors and no reduction: for rows already built."""
+        plain = self._plain_md
+        if plain is None:
+            if self._processors is None and self._sources is None:
+                plain = self
+            else:
+                plain = ResultMetaData(self.keys, None, self._extra_keys)
+            self._plain_md = plain
+        return plain
+
+    def _scalar_getters(self, index: int) -> tuple[_RowMaker, _RowsMaker]:
+        """(one, many) functions that take driver rows to the value of column ``index``."""
+        getters = self._scalars.get(index)
+        if getters is None:
+            source = self._sources[index] if self._sources else index
+            proc = self._processors[index] if self._processors else None
+            get = operator.itemgetter(source)
+            if proc is None:
+
+                def many(raws: Iterable[_RawRow]) -> list[Any]:
+                    return list(map(get, raws))
+
+                getters = (get, many)
+            else:
+                process = proc
+
+                def one(raw: _RawRow) -> Any:
+                    return process(raw[source])
+
+                def many_processed(raws: Iterable[_RawRow]) -> list[Any]:
+                    return list(map(process, map(get, raws)))
+
+                getters = (one, many_processed)
+            self._scalars[index] = getters
+        return getters
+
+
+@functools.lru_cache(maxsize=256)
+def _metadata_for_keys(keys: tuple[str, ...]) -> ResultMetaData:
+    return ResultMetaData(keys)
+
+
+def _row_makers(
+    cls: type[Row[Any]],
+    sources: tuple[int, ...] | None,
+    procs: tuple[_Processor | None, ...] | None,
+) -> tuple[_RowMaker, _RowsMaker]:
+    """Choose how driver rows become rows, cheapest first."""
+    if procs is None:
+        if sources is None:
+            # The row class is a tuple subclass: building a row is one C call.
+            def make_rows(raws: Iterable[_RawRow]) -> list[Any]:
+                return list(map(cls, raws))
+
+            return cls, make_rows
+        if len(sources) >= 2:
+            pick = operator.itemgetter(*sources)
+
+            def make_picked(raw: _RawRow) -> Any:
+                return cls(pick(raw))
+
+            def make_picked_rows(raws: Iterable[_RawRow]) -> list[Any]:
+                return list(map(cls, map(pick, raws)))
+
+            return make_picked, make_picked_rows
+    return _compile_row_makers(cls, sources, procs)
+
+
+def _compile_row_makers(
+    cls: type[Row[Any]],
+    sources: tuple[int, ...] | None,
+    procs: tuple[_Processor | None, ...] | None,
+) -> tuple[_RowMaker, _RowsMaker]:
+    # Generated code builds each row as one tuple display, e.g.
+    # ``_cls((raw[0], _p1(raw[1]), raw[2]))``: no per-column loop, no per-row call for
+    # the rows variant. Only integer positions and fixed names reach the source text.
+    width = len(sources) if sources is not None else len(procs or ())
+    namespace: dict[str, Any] = {"_cls": cls}
+    parts = []
+    for position in range(width):
+        source = sources[position] if sources is not None else position
+        proc = procs[position] if procs is not None else None
+        if proc is None:
+            parts.append(f"raw[{source}]")
+        else:
+            namespace[f"_p{position}"] = proc
+            parts.append(f"_p{position}(raw[{source}])")
+    display = "(" + ", ".join(parts) + ("," if width == 1 else "") + ")"
+    code = (
+        f"def make_row(raw):\n    return _cls({display})\n"
+        f"def make_rows(raws):\n    return [_cls({display}) for raw in raws]\n"
+    )
+    exec(compile(code, "<hermetic row maker>", "exec"), namespace)
+    return namespace["make_row"], namespace["make_rows"]

@@ -81,7 +81,7 @@ class Dispatch:
             user_fn = fn
 
             def call(*args: Any, **kw: Any) -> Any:
-                kw.update(zip(argnames, args))
+                kw.update(zip(argnames, args, strict=False))
                 return user_fn(**kw)
 
         if once:

@@ -129,7 +129,7 @@ class Holder:
         return f"{self.owner} has held it for {self.held_for:.1f}s, checked out at {self.site}"
 
 
-class _ProxyRef(weakref.ref):  # type: ignore[type-arg]
+class _ProxyRef(weakref.ref):
     """Weak reference from a record to the proxy that holds it."""
 
     __slots__ = ("record",)
@@ -161,7 +161,7 @@ class ConnectionRecord:
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
-        self.dbapi_connection: DBAPIConnection | None = None
+        self.dbapi_connection: DBAPIConnection = None
         self.state = CONNECTING
         self.info: dict[Any, Any] = {}
         self.record_info: dict[Any, Any] = {}
@@ -217,7 +217,7 @@ class PoolProxiedConnection:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._rec: ConnectionRecord | None = None
-        self.dbapi_connection: DBAPIConnection | None = None
+        self.dbapi_connection: DBAPIConnection = None
         self.info: dict[Any, Any] = {}
         self._counter = 1  # nesting count, used by SingletonThreadPool
 
@@ -736,8 +736,9 @@ class Pool:
         now = _monotonic()
         if policy.needs_replacement(rec.opened_at, rec.deadline, self._invalidated_before, now):
             if self._log_info:
-                log.info("Connection %r exceeded its recycle time; replacing it",
-                         rec.dbapi_connection)
+                log.info(
+                    "Connection %r exceeded its recycle time; replacing it", rec.dbapi_connection
+                )
             self._close_connection(rec)
             self._open(rec)
             return
@@ -750,8 +751,9 @@ class Pool:
                 # not a dead connection: let the caller see the error
                 raise
             if self._log_info:
-                log.info("Pre-ping found connection %r dead (%s); reconnecting",
-                         rec.dbapi_connection, e)
+                log.info(
+                    "Pre-ping found connection %r dead (%s); reconnecting", rec.dbapi_connection, e
+                )
             # Everything opened before this one is suspect too (a server restart).
             self._invalidated_before = rec.opened_at
             self._n_lost += 1
@@ -819,7 +821,10 @@ class Pool:
             self._n_lost += 1
             log.warning(
                 "Resetting connection %r on return failed (%s: %s); it was invalidated and "
-                "its slot freed", conn, type(e).__name__, e,
+                "its slot freed",
+                conn,
+                type(e).__name__,
+                e,
             )
             self._fire_invalidate(rec, e)
             self._close_connection(rec)
@@ -850,8 +855,12 @@ class Pool:
         finally:
             lock.release()
         if warned:
-            log.warning("Connection checked out at %s came back after %.1fs (it was "
-                        "reported as a possible leak)", rec.site, now - rec.checkout_time)
+            log.warning(
+                "Connection checked out at %s came back after %.1fs (it was "
+                "reported as a possible leak)",
+                rec.site,
+                now - rec.checkout_time,
+            )
         if close:
             self._discard(rec)
         if self._reclaim:
@@ -911,8 +920,12 @@ class Pool:
         if rec.dbapi_connection is None:
             return
         if self._log_info:
-            log.info("Invalidating connection %r (reason: %s: %s)",
-                     rec.dbapi_connection, type(e).__name__ if e else None, e)
+            log.info(
+                "Invalidating connection %r (reason: %s: %s)",
+                rec.dbapi_connection,
+                type(e).__name__ if e else None,
+                e,
+            )
         self._fire_invalidate(rec, e)
         self._close_connection(rec, e)
 
@@ -940,7 +953,7 @@ class Pool:
             while True:
                 time.sleep(interval)
                 pool = pool_ref()
-                if pool is None or pool._disposed and not pool._records:
+                if pool is None or (pool._disposed and not pool._records):
                     return
                 try:
                     pool._check_leaks()
@@ -948,8 +961,7 @@ class Pool:
                     log.warning("leak watchdog: %s", e)
                 del pool
 
-        t = threading.Thread(target=watch, name=f"hermetic-leak-watchdog-{id(self):x}",
-                             daemon=True)
+        t = threading.Thread(target=watch, name=f"hermetic-leak-watchdog-{id(self):x}", daemon=True)
         self._watchdog = t
         t.start()
 
@@ -957,8 +969,10 @@ class Pool:
         now = _monotonic()
         with self._lock:
             suspects = [
-                r for r in self._records
-                if r.state == OUT and not r.leak_warned
+                r
+                for r in self._records
+                if r.state == OUT
+                and not r.leak_warned
                 and policy.is_suspected_leak(r.checkout_time, self._leak_threshold, now)
             ]
             for r in suspects:
@@ -990,8 +1004,7 @@ class Pool:
         ]
         if holders:
             lines.append(f"Oldest holders ({min(limit, len(holders))} of {len(holders)}):")
-            for h in holders[:limit]:
-                lines.append(f"  - {h.describe()}")
+            lines.extend(f"  - {h.describe()}" for h in holders[:limit])
         if self._last_connect_error is not None:
             lines.append(f"Last connect error: {self._last_connect_error!r}")
         lines.append(
@@ -1011,7 +1024,8 @@ def _adapt_creator(creator: Callable[..., DBAPIConnection]) -> Callable[[Any], D
     except (TypeError, ValueError):
         return lambda rec: creator()
     positional = [
-        p for p in sig.parameters.values()
+        p
+        for p in sig.parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
     ]
     if positional:
@@ -1027,6 +1041,5 @@ def _reset_mode(value: bool | str | None) -> str | None:
     if value in (None, False, "none"):
         return None
     raise exc.ArgumentError(
-        f"Invalid pool_reset_on_return value {value!r}; use 'rollback' (default), "
-        "'commit' or None"
+        f"Invalid pool_reset_on_return value {value!r}; use 'rollback' (default), 'commit' or None"
     )

@@ -266,7 +266,10 @@ class StaticPool(Pool):
             self._reset(rec, conn)
 
     def _invalidate_record(
-        self, rec: ConnectionRecord, e: BaseException | None, soft: bool = False,
+        self,
+        rec: ConnectionRecord,
+        e: BaseException | None,
+        soft: bool = False,
         return_slot: bool = False,
     ) -> None:
         super()._invalidate_record(rec, e, soft=soft)
@@ -392,8 +395,9 @@ class SingletonThreadPool(Pool):
         return f"SingletonThreadPool id:{id(self)} size: {len(self._records)}"
 
     def recreate(self) -> SingletonThreadPool:
-        return SingletonThreadPool(self._creator_arg, pool_size=self._pool_size,
-                                   **self._common_kw())
+        return SingletonThreadPool(
+            self._creator_arg, pool_size=self._pool_size, **self._common_kw()
+        )
 
 
 class AssertionPool(Pool):
@@ -433,8 +437,9 @@ class AssertionPool(Pool):
         return True
 
     def recreate(self) -> AssertionPool:
-        return AssertionPool(self._creator_arg, store_traceback=self._store_traceback,
-                             **self._common_kw())
+        return AssertionPool(
+            self._creator_arg, store_traceback=self._store_traceback, **self._common_kw()
+        )
 
 
 __all__ = [

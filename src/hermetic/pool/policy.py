@@ -16,9 +16,7 @@ from dataclasses import dataclass
 RECYCLE_JITTER = 0.05
 
 
-def recycle_deadline(
-    opened_at: float, recycle: float, rnd: random.Random | None = None
-) -> float:
+def recycle_deadline(opened_at: float, recycle: float, rnd: random.Random | None = None) -> float:
     """When a connection opened at ``opened_at`` should be replaced (``inf`` = never)."""
     if recycle is None or recycle < 0:
         return float("inf")

@@ -22,9 +22,7 @@ _get_ident = threading.get_ident
 
 # Code that calls into the pool on a user's behalf but is not the user's code: the
 # standard library's contextlib wrappers and the like.
-_TRANSPARENT = (
-    os.path.dirname(os.path.abspath(threading.__file__)) + os.sep + "contextlib.py",
-)
+_TRANSPARENT = (os.path.dirname(os.path.abspath(threading.__file__)) + os.sep + "contextlib.py",)
 
 
 def is_internal(code: CodeType) -> bool:

@@ -10,5 +10,12 @@ from hermetic.sql.elements import (
     text,
 )
 
-__all__ = ["BindParameter", "ColumnClause", "TextClause", "TextualSelect", "bindparam",
-           "column", "text"]
+__all__ = [
+    "BindParameter",
+    "ColumnClause",
+    "TextClause",
+    "TextualSelect",
+    "bindparam",
+    "column",
+    "text",
+]

@@ -99,7 +99,7 @@ class TextClause(Executable):
 
     def bindparams(self, *binds: BindParameter, **values: Any) -> TextClause:
         """Give values and/or types to the statement's parameters (a copy)."""
-        new = self._copy()
+        new: TextClause = self._copy()
         params = dict(self._bindparams)
         for b in binds:
             if b.key not in params:
@@ -168,7 +168,9 @@ def text(text: str) -> TextClause:
     return TextClause(text)
 
 
-def bindparam(key: str, value: Any = BindParameter._NO_VALUE, type_: Any = None, **kw: Any) -> BindParameter:
+def bindparam(
+    key: str, value: Any = BindParameter._NO_VALUE, type_: Any = None, **kw: Any
+) -> BindParameter:
     return BindParameter(key, value, type_, **kw)
 
 

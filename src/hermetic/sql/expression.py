@@ -11,5 +11,14 @@ from hermetic.sql.elements import (
     text,
 )
 
-__all__ = ["BindParameter", "ClauseElement", "ColumnClause", "Executable", "TextClause",
-           "TextualSelect", "bindparam", "column", "text"]
+__all__ = [
+    "BindParameter",
+    "ClauseElement",
+    "ColumnClause",
+    "Executable",
+    "TextClause",
+    "TextualSelect",
+    "bindparam",
+    "column",
+    "text",
+]
