@@ -171,9 +171,10 @@ class Engine:
         return bool(self.echo) or log.isEnabledFor(_INFO)
 
     def _log(self, level: int, msg: str, *args: Any) -> None:
-        if self.echo and (self.echo != "debug" or level >= _DEBUG):
-            log._log(max(level, log.getEffectiveLevel()) if not self.echo else level, msg, args)
-        elif log.isEnabledFor(level):
+        # echo=True logs INFO (echo="debug" also DEBUG) whatever the logger's level, as
+        # SQLAlchemy's echo does; otherwise the logging configuration decides.
+        echoed = bool(self.echo) and (level >= _INFO or self.echo == "debug")
+        if echoed or log.isEnabledFor(level):
             log._log(level, msg, args)
 
 
@@ -298,6 +299,8 @@ class Connection:
                 "This Connection is closed; open a new one with engine.connect()"
             )
         self._transaction = t = RootTransaction(self)
+        if self.engine._log_info():
+            self.engine._log(_INFO, "BEGIN (implicit)")
         if self.engine.dispatch.begin:  # type: ignore[attr-defined]
             for fn in self.engine.dispatch.begin:  # type: ignore[attr-defined]
                 fn(self)

@@ -212,14 +212,25 @@ class PoolProxiedConnection:
     falls through to the DBAPI connection, so ``cursor()``, ``commit()`` ... work.
     """
 
-    __slots__ = ("__weakref__", "_counter", "_pool", "_rec", "dbapi_connection", "info")
+    __slots__ = ("__weakref__", "_counter", "_detached_info", "_pool", "_rec", "dbapi_connection")
 
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._rec: ConnectionRecord | None = None
         self.dbapi_connection: DBAPIConnection = None
-        self.info: dict[Any, Any] = {}
         self._counter = 1  # nesting count, used by SingletonThreadPool
+
+    @property
+    def info(self) -> dict[Any, Any]:
+        """Per-DBAPI-connection storage (the record's ``info``; survives checkouts)."""
+        rec = self._rec
+        if rec is not None:
+            return rec.info
+        try:
+            return self._detached_info
+        except AttributeError:
+            self._detached_info: dict[Any, Any] = {}
+            return self._detached_info
 
     @property
     def driver_connection(self) -> DBAPIConnection | None:
@@ -295,6 +306,22 @@ class PoolProxiedConnection:
 _ConnectionFairy = PoolProxiedConnection
 
 
+class _PoolDispatchFinder:
+    """``Pool._event_dispatch(identifier)`` for :func:`hermetic.event.listen`: the
+    class-level Dispatch when looked up on a pool class, the pool's own on an instance."""
+
+    def __get__(self, obj: Pool | None, cls: type[Pool]) -> Callable[[str], Dispatch]:
+        def find(identifier: str) -> Dispatch:
+            if identifier not in POOL_EVENTS.events:
+                raise exc.InvalidRequestError(
+                    f"Unknown pool event {identifier!r}; pool events are "
+                    f"{', '.join(sorted(POOL_EVENTS.events))}"
+                )
+            return cls._event_dispatch_cls() if obj is None else obj.dispatch
+
+        return find
+
+
 class Pool:
     """Base of the pools: shared bookkeeping, events, reset, pre-ping, recycle, reclaim."""
 
@@ -333,7 +360,7 @@ class Pool:
         self._on_connect = on_connect
         self._on_first_connect = on_first_connect
         self._first_connect_done = False
-        self.dispatch = Dispatch(POOL_EVENTS, parent=type(self)._class_dispatch)
+        self.dispatch = Dispatch(POOL_EVENTS, parent=type(self)._event_dispatch_cls())
         if _dispatch is not None:  # recreate(): carry the instance listeners over
             for name in POOL_EVENTS.events:
                 for w in _dispatch._own[name]:
@@ -346,6 +373,9 @@ class Pool:
         self._idle: deque[ConnectionRecord] = deque()
         self._reclaim: deque[_ProxyRef] = deque()
         self._invalidated_before = -1.0
+        # Whether checkouts must look at the connection (pre-ping, recycle, or a
+        # server restart was seen); decided once so the common checkout skips it.
+        self._health_checks = bool(pre_ping) or recycle >= 0
         self._disposed = False
         self._log_debug = echo == "debug" or log.isEnabledFor(logging.DEBUG)
         self._log_info = bool(echo) or log.isEnabledFor(logging.INFO)
@@ -369,22 +399,15 @@ class Pool:
     # ------------------------------------------------------------------ events
     @classmethod
     def _event_dispatch_cls(cls) -> Dispatch:
+        # Each pool class gets its own class-level Dispatch, chained to its base's, so a
+        # listener on QueuePool reaches every QueuePool (existing ones included) and one
+        # on Pool reaches every pool.
         if "_class_dispatch" not in cls.__dict__:
-            parent = None
-            for base in cls.__mro__[1:]:
-                if "_class_dispatch" in base.__dict__:
-                    parent = base.__dict__["_class_dispatch"]
-                    break
-            cls._class_dispatch = Dispatch(POOL_EVENTS, parent=parent)
+            base = next(b for b in cls.__mro__[1:] if issubclass(b, Pool))
+            cls._class_dispatch = Dispatch(POOL_EVENTS, parent=base._event_dispatch_cls())
         return cls._class_dispatch
 
-    def _event_dispatch(self, identifier: str) -> Dispatch:
-        if identifier not in POOL_EVENTS.events:
-            raise exc.InvalidRequestError(
-                f"Unknown pool event {identifier!r}; pool events are "
-                f"{', '.join(sorted(POOL_EVENTS.events))}"
-            )
-        return self.dispatch
+    _event_dispatch = _PoolDispatchFinder()
 
     def dispatch_close_detached(self, conn: DBAPIConnection) -> None:
         for fn in self.dispatch.close_detached:  # type: ignore[attr-defined]
@@ -425,7 +448,7 @@ class Pool:
             if rec.dbapi_connection is None:
                 self._open(rec)
                 rec.state = OUT
-            elif self._check_on_checkout:
+            elif self._health_checks:
                 self._check_health(rec)
             proxy.dbapi_connection = rec.dbapi_connection
             if self.dispatch.checkout:  # type: ignore[attr-defined]
@@ -437,9 +460,10 @@ class Pool:
             self._abort_checkout(proxy, e)
             raise
 
-    @property
-    def _check_on_checkout(self) -> bool:
-        return self._pre_ping or self._recycle >= 0 or self._invalidated_before >= 0
+    def _invalidate_older(self, opened_before: float) -> None:
+        """Mark every connection opened before this time as dead (a server restart)."""
+        self._invalidated_before = opened_before
+        self._health_checks = True
 
     def _fire_checkout(self, proxy: PoolProxiedConnection, rec: ConnectionRecord) -> None:
         attempts = 3
@@ -451,7 +475,7 @@ class Pool:
             except exc.DisconnectionError as e:
                 attempts -= 1
                 if e.invalidate_pool:
-                    self._invalidated_before = _monotonic()
+                    self._invalidate_older(_monotonic())
                 self._close_connection(rec, e)
                 if attempts <= 0:
                     raise exc.InvalidRequestError(
@@ -755,7 +779,7 @@ class Pool:
                     "Pre-ping found connection %r dead (%s); reconnecting", rec.dbapi_connection, e
                 )
             # Everything opened before this one is suspect too (a server restart).
-            self._invalidated_before = rec.opened_at
+            self._invalidate_older(rec.opened_at)
             self._n_lost += 1
             self._invalidate_record(rec, e, soft=False, return_slot=False)
             self._open(rec)
@@ -788,7 +812,7 @@ class Pool:
                     d.checkin  # type: ignore[attr-defined]
                     or d.reset  # type: ignore[attr-defined]
                     or self._reset_on_return != "rollback"
-                    or self._ops.needs_reset(conn)
+                    or self._needs_reset(conn)
                 ):
                     healthy = self._reset(rec, conn)
         finally:
@@ -796,6 +820,14 @@ class Pool:
             proxy.dbapi_connection = None
             proxy._rec = None
             self._release(rec, healthy)
+
+    def _needs_reset(self, conn: DBAPIConnection) -> bool:
+        # A connection that cannot even say whether it is in a transaction (closed
+        # behind the pool's back, broken) goes through _reset, which invalidates it.
+        try:
+            return bool(self._ops.needs_reset(conn))
+        except Exception:
+            return True
 
     def _reset(self, rec: ConnectionRecord, conn: DBAPIConnection) -> bool:
         """Give the connection back clean; on failure invalidate it. Returns health."""
@@ -935,6 +967,7 @@ class Pool:
             return
         for fn in self.dispatch.detach:  # type: ignore[attr-defined]
             fn(rec.dbapi_connection, rec)
+        proxy._detached_info = dict(rec.info)
         proxy._rec = None
         rec.dbapi_connection = None
         with self._lock:
