@@ -22,6 +22,7 @@ class PGDriverBase(DriverBase):
     dialect_name = "postgresql"
     paramstyle = "pyformat"
     supports_server_side_cursors = True
+    reuse_cursors = True
     isolation_levels: ClassVar[frozenset[str]] = PG_ISOLATION_LEVELS
     disconnect_messages = (
         "server closed the connection unexpectedly",

@@ -33,6 +33,7 @@ class Driver(Protocol):
     paramstyle: str
     dbapi: ModuleType
     supports_server_side_cursors: bool
+    reuse_cursors: bool
 
     def create_connect_args(self, url: URL) -> tuple[list[Any], dict[str, Any]]: ...
     def connect(self, *cargs: Any, **cparams: Any) -> DBAPIConnection: ...
@@ -46,8 +47,10 @@ class Driver(Protocol):
     def prepare_savepoint(self, dbapi_conn: DBAPIConnection) -> None: ...
     def set_isolation_level(self, dbapi_conn: DBAPIConnection, level: str) -> None: ...
     def get_isolation_level(self, dbapi_conn: DBAPIConnection) -> str: ...
+    def is_autocommit(self, dbapi_conn: DBAPIConnection) -> bool: ...
     def server_side_cursor(self, dbapi_conn: DBAPIConnection) -> DBAPICursor: ...
     def server_version_info(self, dbapi_conn: DBAPIConnection) -> tuple[int, ...]: ...
+    def result_keys(self, cursor: DBAPICursor) -> tuple[str, ...] | None: ...
     def is_error(self, e: BaseException) -> bool: ...
 
 
@@ -60,6 +63,10 @@ class DriverBase:
     extra: ClassVar[str] = ""  # the pip extra that installs the module
     paramstyle: str = "qmark"
     supports_server_side_cursors: ClassVar[bool] = False
+    # Whether a cursor whose result was consumed or closed can run the next statement.
+    # True only where cursors hold no server-side state (psycopg's client-side cursors);
+    # a sqlite3 cursor keeps its statement, and with it a read lock, until closed.
+    reuse_cursors: ClassVar[bool] = False
     # Substrings of error messages that mean "this connection is dead".
     disconnect_messages: ClassVar[tuple[str, ...]] = ()
 
@@ -136,7 +143,13 @@ class DriverBase:
         raise exc.ArgumentError(f"The {self.name} driver cannot set isolation levels")
 
     def get_isolation_level(self, dbapi_conn: DBAPIConnection) -> str:
+        """The actual isolation level (as SQLAlchemy's: never ``AUTOCOMMIT``, which is a
+        driver setting on top of the level; see :meth:`is_autocommit`)."""
         raise exc.ArgumentError(f"The {self.name} driver cannot report isolation levels")
+
+    def is_autocommit(self, dbapi_conn: DBAPIConnection) -> bool:
+        """Whether the driver is in autocommit mode."""
+        return False
 
     # -- cursors -----------------------------------------------------------------------
     def server_side_cursor(self, dbapi_conn: DBAPIConnection) -> DBAPICursor:
@@ -144,6 +157,13 @@ class DriverBase:
 
     def server_version_info(self, dbapi_conn: DBAPIConnection) -> tuple[int, ...]:
         return ()
+
+    def result_keys(self, cursor: DBAPICursor) -> tuple[str, ...] | None:
+        """The column names of the last execution's rows; None when it returned none."""
+        description = cursor.description
+        if description is None:
+            return None
+        return tuple([d[0] for d in description])
 
 
 def normalize_isolation_level(level: str) -> str:

@@ -43,9 +43,10 @@ class Psycopg2Driver(PGDriverBase):
         dbapi_conn.autocommit = False
         dbapi_conn.set_session(isolation_level=norm)
 
+    def is_autocommit(self, dbapi_conn: DBAPIConnection) -> bool:
+        return bool(dbapi_conn.autocommit)
+
     def get_isolation_level(self, dbapi_conn: DBAPIConnection) -> str:
-        if dbapi_conn.autocommit:
-            return "AUTOCOMMIT"
         idle = not dbapi_conn.get_transaction_status()
         cur = dbapi_conn.cursor()
         try:

@@ -11,6 +11,7 @@ holder at a time uses a connection.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hermetic import exc
@@ -63,14 +64,20 @@ class PySQLiteDriver(DriverBase):
                 from urllib.parse import urlencode
 
                 database = f"{database}?{urlencode(query, doseq=True)}"
-        elif query:
-            raise exc.ArgumentError(
-                f"Unknown sqlite3 connect argument(s) {sorted(query)} in the URL; known ones "
-                f"are {sorted(_CONNECT_KWARGS)} and isolation_level. For SQLite URI options "
-                "such as mode=ro, add uri=true and start the database with file:"
-            )
-        elif database != ":memory:" and not database.startswith("file:"):
-            database = os.path.expanduser(database)
+        else:
+            if query:
+                # SQLAlchemy warns and ignores them (a warning, not an error, so URLs
+                # that work there keep working)
+                warnings.warn(
+                    f"Query string argument(s) {sorted(query)} are not accepted by the "
+                    f"pysqlite driver and are being ignored; known ones are "
+                    f"{sorted(_CONNECT_KWARGS)} and isolation_level. SQLite URI options "
+                    "such as mode=ro need uri=true and a database starting with file:",
+                    exc.HermeticWarning,
+                    stacklevel=2,
+                )
+            if database != ":memory:" and not database.startswith("file:"):
+                database = os.path.expanduser(database)
         return [database], opts
 
     @staticmethod
@@ -101,9 +108,10 @@ class PySQLiteDriver(DriverBase):
         flag = 1 if norm == "READ UNCOMMITTED" else 0
         dbapi_conn.execute(f"PRAGMA read_uncommitted = {flag}")
 
+    def is_autocommit(self, dbapi_conn: DBAPIConnection) -> bool:
+        return dbapi_conn.isolation_level is None
+
     def get_isolation_level(self, dbapi_conn: DBAPIConnection) -> str:
-        if dbapi_conn.isolation_level is None:
-            return "AUTOCOMMIT"
         value = dbapi_conn.execute("PRAGMA read_uncommitted").fetchone()[0]
         return "READ UNCOMMITTED" if value else "SERIALIZABLE"
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from hermetic import exc
 from hermetic._util.collections import immutabledict
+from hermetic._util.lru import LRUCache
 from hermetic.engine.events import ENGINE_EVENTS, ExceptionContext, ExecutionContext
 from hermetic.engine.result import CursorResult, ResultMetaData
 from hermetic.event.base import Dispatch
@@ -38,6 +39,7 @@ log = logging.getLogger("hermetic.engine.Engine")
 _INFO = logging.INFO
 _DEBUG = logging.DEBUG
 _EMPTY: Mapping[str, Any] = immutabledict()
+_PERCENT = frozenset({"pyformat", "format"})
 
 
 class _hybridmethod:
@@ -83,6 +85,7 @@ class Engine:
         echo: bool | str | None = None,
         hide_parameters: bool = False,
         execution_options: Mapping[str, Any] | None = None,
+        query_cache_size: int = 500,
     ) -> None:
         self.pool = pool
         self.dialect = dialect
@@ -93,6 +96,7 @@ class Engine:
         self.hide_parameters = hide_parameters
         self._execution_options: immutabledict[str, Any] = immutabledict(execution_options or {})
         self.dispatch = Dispatch(ENGINE_EVENTS, parent=type(self)._class_dispatch)
+        self._compiled_cache: LRUCache[Any, Compiled] = LRUCache(query_cache_size)
 
     # -- introspection ----------------------------------------------------------------
     @property
@@ -196,6 +200,7 @@ class Connection:
         self._execution_options = engine._execution_options
         self._isolation_changed = False
         self._savepoint_seq = 0
+        self._spare_cursor: Any = None
         self._proxy: PoolProxiedConnection | None = engine._checkout(_depth + 1)
         self._dbapi: Any = self._proxy.dbapi_connection
         try:
@@ -393,6 +398,7 @@ class Connection:
             self._nested = None
             proxy, self._proxy = self._proxy, None
             self._dbapi = None
+            self._spare_cursor = None
             if proxy is not None:
                 try:
                     if self._isolation_changed:
@@ -401,9 +407,10 @@ class Connection:
                     proxy.close()
 
     def _restore_isolation(self, proxy: PoolProxiedConnection) -> None:
-        default = self.engine._execution_options.get("isolation_level") or (
-            self.dialect.isolation_level or self.dialect.default_isolation_level
-        )
+        # The pool-wide level (create_engine's isolation_level, else the server's), never
+        # an option engine's: the pool is shared with the parent engine and
+        # raw_connection(); Connection() re-applies execution options on checkout.
+        default = self.dialect.isolation_level or self.dialect.default_isolation_level
         if default is None:
             return
         try:
@@ -421,6 +428,7 @@ class Connection:
     def _invalidate(self, e: BaseException) -> None:
         proxy, self._proxy = self._proxy, None
         self._dbapi = None
+        self._spare_cursor = None
         self._invalid_reason = e
         if self._transaction is not None:
             self._transaction.is_valid = False
@@ -459,21 +467,34 @@ class Connection:
         return self.execute(statement, parameters, **kw).scalars()
 
     def _compile(self, elem: Any) -> Compiled:
+        # Two levels: the statement object's own cache (a statement reused in a loop),
+        # then the engine's LRU by structural key (the same statement built again).
         cache: dict[Any, Compiled] | None = elem.__dict__.get("_compiled_cache")
         dialect = self.dialect
-        key = (type(dialect), dialect.paramstyle)
+        key = dialect.paramstyle
         if cache is not None:
             hit = cache.get(key)
             if hit is not None:
                 return hit
         else:
             cache = elem.__dict__["_compiled_cache"] = {}
-        compiled: Compiled
-        if elem._is_textual:
-            compiled = compile_textual(elem, dialect)
+        structural = elem._cache_key
+        compiled: Compiled | None = None
+        if structural is not None:
+            engine_cache = self.engine._compiled_cache
+            compiled = engine_cache.get((structural, key))
+            if compiled is None:
+                compiled = self._compile_new(elem)
+                engine_cache[(structural, key)] = compiled
         else:
-            compiled = elem._compile_for(dialect)
+            compiled = self._compile_new(elem)
         cache[key] = compiled
+        return compiled
+
+    def _compile_new(self, elem: Any) -> Compiled:
+        if elem._is_textual:
+            return compile_textual(elem, self.dialect)
+        compiled: Compiled = elem._compile_for(self.dialect)
         return compiled
 
     def _execute_clauseelement(
@@ -607,7 +628,14 @@ class Connection:
         cursor: Any = None
         context = None
         try:
-            cursor = self._driver.server_side_cursor(dbapi) if stream else dbapi.cursor()
+            if stream:
+                cursor = self._driver.server_side_cursor(dbapi)
+            else:
+                cursor = self._spare_cursor
+                if cursor is None:
+                    cursor = dbapi.cursor()
+                else:
+                    self._spare_cursor = None
             if has_events:
                 context = ExecutionContext(
                     self, cursor, statement, parameters, many, compiled, opts
@@ -620,34 +648,45 @@ class Connection:
                 self._log_statement(statement, parameters, many)
             if many:
                 cursor.executemany(statement, parameters)
-            elif parameters:
+            elif parameters or (compiled is not None and self.dialect.paramstyle in _PERCENT):
+                # A compiled statement doubles "%" for these paramstyles; the driver
+                # undoes that only when given parameters (even empty ones).
                 cursor.execute(statement, parameters)
             else:
                 cursor.execute(statement)
             if has_events:
                 for fn in dispatch.after_cursor_execute:  # type: ignore[attr-defined]
                     fn(self, cursor, statement, parameters, context, many)
-            description = cursor.description
+            keys = self._driver.result_keys(cursor)
             prefetched = None
-            if description is None and stream:
+            if keys is None and stream:
                 # Some server-side cursors (psycopg2's named ones) describe their rows
                 # only after the first fetch.
                 prefetched = cursor.fetchmany(int(opts.get("yield_per") or 100))
-                description = cursor.description
-            if description is None:
+                keys = self._driver.result_keys(cursor)
+            if keys is None:
                 return CursorResult(
-                    cursor, None, rowcount=cursor.rowcount, lastrowid=cursor.lastrowid
+                    cursor,
+                    None,
+                    rowcount=cursor.rowcount,
+                    lastrowid=getattr(cursor, "lastrowid", None),  # psycopg 3 has none
+                    release_cursor=None if stream else self._release_cursor,
                 )
-            meta = self._result_metadata(compiled, description)
+            meta = self._result_metadata(compiled, keys)
         except BaseException as e:
             self._handle_error(e, statement, parameters, cursor, context, many)
-        if engine.echo == "debug":
+        if engine.echo == "debug" or (not engine.echo and log.isEnabledFor(_DEBUG)):
+            # rows are logged at DEBUG: echo="debug", or the logger set to DEBUG
             rows = cursor.fetchall()
             for row in rows:
                 engine._log(_DEBUG, "Row %r", row)
             return CursorResult(cursor, meta, rowcount=cursor.rowcount, buffer=rows)
         result: CursorResult = CursorResult(
-            cursor, meta, rowcount=cursor.rowcount, buffer=prefetched
+            cursor,
+            meta,
+            rowcount=cursor.rowcount,
+            buffer=prefetched,
+            release_cursor=None if stream else self._release_cursor,
         )
         if stream or (opts and opts.get("yield_per")):
             n = opts.get("yield_per") or opts.get("max_row_buffer")
@@ -655,8 +694,20 @@ class Connection:
                 result.yield_per(int(n))
         return result
 
-    def _result_metadata(self, compiled: Compiled | None, description: Any) -> ResultMetaData:
-        keys = tuple([d[0] for d in description])
+    def _release_cursor(self, cursor: Any) -> None:
+        """A result is done with its cursor: keep it for the next execute (creating a
+        psycopg cursor costs more than a small query's Python overhead) or close it."""
+        if (
+            self._spare_cursor is None
+            and self._driver.reuse_cursors
+            and self._dbapi is not None
+            and getattr(cursor, "connection", None) is self._dbapi
+        ):
+            self._spare_cursor = cursor
+        else:
+            cursor.close()
+
+    def _result_metadata(self, compiled: Compiled | None, keys: tuple[str, ...]) -> ResultMetaData:
         if compiled is None:
             return ResultMetaData.for_keys(keys)
         cached = compiled._meta_cache

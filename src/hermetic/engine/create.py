@@ -45,7 +45,6 @@ _COMMON_POOL_ARGS = {
 # Accepted for compatibility; they tune parts of SQLAlchemy we do differently.
 _IGNORED = {
     "future",
-    "query_cache_size",
     "insertmanyvalues_page_size",
     "use_insertmanyvalues",
     "label_length",
@@ -135,6 +134,7 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
     isolation_level = kw.pop("isolation_level", None)
     execution_options = kw.pop("execution_options", None) or {}
     module = kw.pop("module", None)
+    query_cache_size = int(kw.pop("query_cache_size", 500))
     if module is not None:
         driver = type(driver)(module)
 
@@ -178,6 +178,10 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
                 dialect.default_isolation_level = driver.get_isolation_level(dbapi_conn)
             except exc.ArgumentError:
                 dialect.default_isolation_level = None
+            if dialect.isolation_level is None and driver.is_autocommit(dbapi_conn):
+                # the driver's connect arguments chose autocommit: that is the level
+                # connections go back to after a per-connection change
+                dialect.isolation_level = "AUTOCOMMIT"
             state["first"] = False
         driver.on_connect(dbapi_conn)
         if isolation_level is not None:
@@ -231,6 +235,7 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
         echo=echo,
         hide_parameters=hide_parameters,
         execution_options=execution_options,
+        query_cache_size=query_cache_size,
     )
 
 

@@ -339,8 +339,35 @@ class Result(_ResultCore[Row[_TP]]):
 
     def fetchone(self) -> Row[_TP] | None:
         """The next row, or None when there are no more."""
+        if self._seen is None:
+            raw = self._fetchone_impl()
+            return None if raw is None else self._one(raw)
         value = self._next_value()
         return None if value is _NO_ROW else cast("Row[_TP]", value)
+
+    # The shared logic without unique() handling: first()/one() run once per typical
+    # execute(), so the Python calls saved here show.
+    def _only_one(self, raise_for_second: bool, raise_for_none: bool) -> Any:
+        if self._seen is not None:
+            return super()._only_one(raise_for_second, raise_for_none)
+        was_soft_closed = self._soft_closed
+        raw = self._fetchone_impl()
+        if raw is None:
+            if not was_soft_closed:
+                self._soft_close(True)
+            if raise_for_none:
+                raise NoResultFound(_NO_ROW_FOUND)
+            return None
+        if raise_for_second:
+            another = self._fetchone_impl() is not None
+            self._soft_close(True)
+            if another:
+                raise MultipleResultsFound(
+                    _MULTIPLE_ONE if raise_for_none else _MULTIPLE_ONE_OR_NONE
+                )
+        else:
+            self._soft_close(True)
+        return self._one(raw)
 
     def yield_per(self, num: int) -> Self:
         """Fetch ``num`` rows at a time from the source; the default fetchmany size."""
@@ -385,9 +412,9 @@ class Result(_ResultCore[Row[_TP]]):
         raw = self._fetchone_impl()
         if raw is None:
             if not was_soft_closed:
-                self._soft_close(hard=True)
+                self._soft_close(True)
             return None
-        self._soft_close(hard=True)
+        self._soft_close(True)
         return self._md()._scalar_getters(0)[0](raw)
 
     @overload
@@ -579,6 +606,8 @@ class CursorResult(Result[_TP]):
     cursor: Any
     _inserted_primary_key: tuple[Any, ...] | None = None
     _on_close: Callable[[], None] | None = None
+    # Given by the engine to take the cursor back for reuse instead of closing it.
+    _release_cursor: Callable[[Any], None] | None = None
     _buffer: deque[_RawRow] | None = None
 
     def __init__(
@@ -592,9 +621,12 @@ class CursorResult(Result[_TP]):
         buffer: list[_RawRow] | None = None,
         is_insert: bool = False,
         inserted_primary_key: tuple[Any, ...] | None = None,
+        release_cursor: Callable[[Any], None] | None = None,
     ) -> None:
         # Result.__init__ inlined: this runs once per execute().
         self.cursor = cursor
+        if release_cursor is not None:
+            self._release_cursor = release_cursor
         self._metadata = metadata
         self.rowcount = rowcount
         self.lastrowid = lastrowid
@@ -641,7 +673,12 @@ class CursorResult(Result[_TP]):
         self.cursor = None
         try:
             if cursor is not None:
-                cursor.close()
+                release = self._release_cursor
+                if release is not None:
+                    self._release_cursor = None
+                    release(cursor)
+                else:
+                    cursor.close()
         except Exception:
             # The rows are already read; a cursor that cannot close is the
             # connection's problem, which its own cleanup reports.
@@ -744,7 +781,7 @@ class CursorResult(Result[_TP]):
         if cursor is None:
             self._no_more(None)
             return _EMPTY_ITER
-        if not hasattr(type(cursor), "__iter__"):
+        if getattr(type(cursor), "__iter__", None) is None:  # iteration is optional in PEP 249
             return _fetchone_iter(self._fetchone_impl)
         return self._cursor_iter(cursor)
 
@@ -782,9 +819,7 @@ class IteratorResult(Result[_TP]):
         iterator: Iterator[_RawRow],
         raw: Result[Any] | None = None,
     ) -> None:
-        self._metadata = cursor_metadata
-        self._one = cursor_metadata.make_row
-        self._many = cursor_metadata.make_rows
+        super().__init__(cursor_metadata)
         self._iterator = iterator
         self.raw = raw
 

@@ -9,7 +9,7 @@ backslash before a colon (``\\:``) keeps it literal, and PostgreSQL casts such a
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from hermetic import exc
 from hermetic.sql import sqltypes
@@ -78,24 +78,54 @@ class TextClause(Executable):
     __visit_name__ = "textclause"
     _is_textual = True
 
+    # (cache key, parsed pieces) per SQL string, shared by every text() of that string:
+    # building text() inside a loop costs an attribute store, not a parse.
+    _parsed: ClassVar[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
             raise exc.ArgumentError(f"text() takes a SQL string, got {type(text).__name__}")
         self.text = text
-        # Parse once: literal pieces and bind names, alternating.
-        pieces: list[str] = []
-        names: list[str] = []
-        pos = 0
-        for m in _BIND_RE.finditer(text):
-            pieces.append(text[pos : m.start()])
-            names.append(m.group(1))
-            pos = m.end()
-        pieces.append(text[pos:])
-        self._pieces = tuple(p.replace("\\:", ":") for p in pieces)
-        self._names = tuple(names)
-        self._bindparams: dict[str, BindParameter] = {
-            n: BindParameter(n, required=True) for n in dict.fromkeys(names)
-        }
+        self._custom_binds: dict[str, BindParameter] | None = None
+
+    @property
+    def _cache_key(self) -> tuple[str, str] | None:
+        """Structural key: equal for every text() of the same SQL without bindparams()."""
+        return None if self._custom_binds is not None else ("text", self.text)
+
+    def _parse(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        parsed = self._parsed.get(self.text)
+        if parsed is None:
+            text = self.text
+            pieces: list[str] = []
+            names: list[str] = []
+            pos = 0
+            for m in _BIND_RE.finditer(text):
+                pieces.append(text[pos : m.start()])
+                names.append(m.group(1))
+                pos = m.end()
+            pieces.append(text[pos:])
+            parsed = (tuple(p.replace("\\:", ":") for p in pieces), tuple(names))
+            if len(self._parsed) > 5000:
+                self._parsed.clear()
+            self._parsed[text] = parsed
+        return parsed
+
+    @property
+    def _pieces(self) -> tuple[str, ...]:
+        return self._parse()[0]
+
+    @property
+    def _names(self) -> tuple[str, ...]:
+        return self._parse()[1]
+
+    @property
+    def _bindparams(self) -> dict[str, BindParameter]:
+        custom = self._custom_binds
+        binds = {n: BindParameter(n, required=True) for n in dict.fromkeys(self._names)}
+        if custom:
+            binds.update(custom)
+        return binds
 
     def bindparams(self, *binds: BindParameter, **values: Any) -> TextClause:
         """Give values and/or types to the statement's parameters (a copy)."""
@@ -118,7 +148,7 @@ class TextClause(Executable):
             params[key] = BindParameter(
                 key, value, type_=existing.type if existing.type is not sqltypes.NULLTYPE else None
             )
-        new._bindparams = params
+        new._custom_binds = params
         return new
 
     def columns(self, *cols: ColumnClause, **types: Any) -> TextualSelect:
@@ -155,6 +185,15 @@ class TextualSelect(Executable):
     @property
     def selected_columns(self) -> list[ColumnClause]:
         return self.column_args
+
+    @property
+    def _cache_key(self) -> tuple[Any, ...] | None:
+        # Type objects are compared by identity: the same TextualSelect built again in a
+        # loop with fresh type instances simply misses the engine cache.
+        inner = self.element._cache_key
+        if inner is None:
+            return None
+        return (*inner, tuple((c.key, id(c.type)) for c in self.column_args))
 
     def bindparams(self, *binds: BindParameter, **values: Any) -> TextualSelect:
         return TextualSelect(self.element.bindparams(*binds, **values), self.column_args)

@@ -142,6 +142,30 @@ def _parse(kind: Callable[[str], Any]) -> Processor:
     return process
 
 
+# SQLAlchemy's SQLite storage formats (always with microseconds), so that values written
+# by either library compare equal as strings.
+def _datetime_to_str(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031
+            v.year,
+            v.month,
+            v.day,
+            v.hour,
+            v.minute,
+            v.second,
+            v.microsecond,
+        )
+    if isinstance(v, dt.date):
+        return "%04d-%02d-%02d 00:00:00.000000" % (v.year, v.month, v.day)  # noqa: UP031
+    return v
+
+
+def _time_to_str(v: Any) -> Any:
+    if isinstance(v, dt.time):
+        return "%02d:%02d:%02d.%06d" % (v.hour, v.minute, v.second, v.microsecond)  # noqa: UP031
+    return v
+
+
 class DateTime(TypeEngine):
     python_type = dt.datetime
 
@@ -151,7 +175,7 @@ class DateTime(TypeEngine):
     def bind_processor(self, dialect: Any) -> Processor:
         if dialect.supports_native_datetime:
             return None
-        return lambda v: v.isoformat(" ") if isinstance(v, dt.datetime) else v
+        return _datetime_to_str
 
     def result_processor(self, dialect: Any, coltype: Any) -> Processor:
         if dialect.supports_native_datetime:
@@ -165,7 +189,12 @@ class Date(TypeEngine):
     def bind_processor(self, dialect: Any) -> Processor:
         if dialect.supports_native_datetime:
             return None
-        return lambda v: v.isoformat() if isinstance(v, dt.date) else v
+        # a datetime is a date too: keep only its date, as SQLAlchemy does
+        return lambda v: (
+            "%04d-%02d-%02d" % (v.year, v.month, v.day)  # noqa: UP031
+            if isinstance(v, dt.date)
+            else v
+        )
 
     def result_processor(self, dialect: Any, coltype: Any) -> Processor:
         if dialect.supports_native_datetime:
@@ -182,7 +211,7 @@ class Time(TypeEngine):
     def bind_processor(self, dialect: Any) -> Processor:
         if dialect.supports_native_datetime:
             return None
-        return lambda v: v.isoformat() if isinstance(v, dt.time) else v
+        return _time_to_str
 
     def result_processor(self, dialect: Any, coltype: Any) -> Processor:
         if dialect.supports_native_datetime:
