@@ -10,6 +10,7 @@ subclass of ``Row`` that carries the column names; named attribute access on it 
 from __future__ import annotations
 
 import functools
+import gc
 import operator
 from collections.abc import (
     Callable,
@@ -353,7 +354,8 @@ class ResultMetaData:
 
         cls = _make_row_class(self, keys, by_key)
         self.row_class = cls
-        self.make_row, self.make_rows = _row_makers(cls, self._sources, procs)
+        make_row, make_rows = _row_makers(cls, self._sources, procs)
+        self.make_row, self.make_rows = make_row, _gc_paused(make_rows)
 
     @classmethod
     def for_keys(cls, keys: Sequence[str]) -> ResultMetaData:
@@ -441,6 +443,28 @@ class ResultMetaData:
                 getters = (one, many_processed)
             self._scalars[index] = getters
         return getters
+
+
+# Rows are instances of a tuple subclass, which the garbage collector keeps tracking
+# (plain tuples of atoms get untracked at their first collection). Building 100,000 of
+# them with the collector on triggers several full-heap collections mid-build; pausing it
+# for the build leaves one pass over the new rows at the next collection instead.
+_GC_PAUSE_MIN_ROWS = 1000
+
+
+def _gc_paused(make_rows: _RowsMaker) -> _RowsMaker:
+    def make_rows_gc_paused(raws: Iterable[_RawRow]) -> list[Any]:
+        # (a cursor streamed into the builder has no length: assume it is big)
+        small = isinstance(raws, list) and len(raws) < _GC_PAUSE_MIN_ROWS
+        if small or not gc.isenabled():
+            return make_rows(raws)
+        gc.disable()
+        try:
+            return make_rows(raws)
+        finally:
+            gc.enable()
+
+    return make_rows_gc_paused
 
 
 @functools.lru_cache(maxsize=256)
