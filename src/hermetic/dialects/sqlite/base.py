@@ -26,4 +26,6 @@ class SQLiteDialect(Dialect):
         db = url.database
         if not db or db == ":memory:" or (db.startswith("file:") and "mode=memory" in db):
             return "singleton"
+        if url.query.get("mode") in ("memory", ("memory",)):  # file:name?mode=memory&uri=true
+            return "singleton"
         return "queue"
