@@ -377,3 +377,29 @@ def test_text_str_and_execution_options(engine: Engine) -> None:
     assert "custom" not in stmt.get_execution_options()
     with engine.connect() as conn:
         assert conn.execute(opts, {"x": 1}).scalar() == 1
+
+
+@pytest.mark.parametrize("values", [[], [1], [1, 3], (2, 3, 4)])
+def test_expanding_in(engine: Engine, values: list[int]) -> None:
+    stmt = text(
+        "SELECT n FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) AS t "
+        "WHERE n IN :ids AND n > :floor ORDER BY n"
+    ).bindparams(bindparam("ids", expanding=True))
+    not_in = text(
+        "SELECT n FROM (SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3) AS t "
+        "WHERE n NOT IN :ids ORDER BY n"
+    ).bindparams(bindparam("ids", expanding=True))
+    with engine.connect() as conn:
+        got = conn.execute(stmt, {"ids": values, "floor": 0}).scalars().all()
+        assert got == [n for n in (1, 2, 3) if n in values]
+        rest = conn.execute(not_in, {"ids": values}).scalars().all()
+        assert rest == [n for n in (1, 2, 3) if n not in values]
+
+
+def test_expanding_needs_a_list(engine: Engine) -> None:
+    stmt = text("SELECT 1 WHERE 1 IN :ids").bindparams(bindparam("ids", expanding=True))
+    with engine.connect() as conn:
+        with pytest.raises(exc.ArgumentError, match=r"expanding.*list or tuple"):
+            conn.execute(stmt, {"ids": "abc"})
+        with pytest.raises(exc.ArgumentError, match="executemany"):
+            conn.execute(stmt, [{"ids": [1]}, {"ids": [2]}])

@@ -54,6 +54,11 @@ class Dialect:
     def loaded_dbapi(self) -> ModuleType | None:
         return self.dbapi
 
+    def empty_set_expression(self, type_: Any) -> str:
+        """A subquery with no rows, for ``IN :ids`` given an empty list: ``x IN ()`` is not
+        valid SQL, and ``IN`` / ``NOT IN`` an empty set must be false / true."""
+        return "SELECT 1 WHERE 1!=1"
+
     def default_pool_kind(self, url: URL) -> str:
         """Which pool SQLAlchemy 2.x picks for this URL: "queue", "singleton" or "null"."""
         return "queue"

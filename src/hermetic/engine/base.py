@@ -516,16 +516,19 @@ class Connection:
                     elem, mp, p = ret
                     params = mp or p
         try:
+            statement = compiled.string
             if params is None or isinstance(params, Mapping):
                 many = False
-                driver_params: Any = compiled.construct_params(params)
+                statement, driver_params = compiled.process(params)
             elif isinstance(params, (list, tuple)):
-                if not params:
-                    driver_params = compiled.construct_params(None)
+                if len(params) <= 1:
                     many = False
-                elif len(params) == 1:
-                    driver_params = compiled.construct_params(params[0])
-                    many = False
+                    statement, driver_params = compiled.process(params[0] if params else None)
+                elif compiled.expanding:
+                    raise exc.ArgumentError(
+                        "An expanding bind parameter (IN :name with a list) cannot be used "
+                        "with a list of parameter sets (executemany); execute once per set"
+                    )
                 else:
                     many = True
                     driver_params = [compiled.construct_params(p) for p in params]
@@ -542,7 +545,7 @@ class Connection:
                 e,
                 code="cd3x",
             ) from e
-        result = self._execute_context(compiled.string, driver_params, many, compiled, opts)
+        result = self._execute_context(statement, driver_params, many, compiled, opts)
         if d.after_execute:  # type: ignore[attr-defined]
             for fn in d.after_execute:  # type: ignore[attr-defined]
                 fn(

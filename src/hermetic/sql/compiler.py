@@ -28,10 +28,15 @@ class Compiled:
     """One statement rendered for one dialect/paramstyle."""
 
     __slots__ = (
+        "_empty_set",
+        "_expanded_strings",
         "_meta_cache",
+        "_render",
+        "_template",
         "bind_processors",
         "binds",
         "defaults",
+        "expanding",
         "positional",
         "positiontup",
         "required",
@@ -49,6 +54,8 @@ class Compiled:
         binds: Mapping[str, BindParameter],
         bind_processors: Mapping[str, Callable[[Any], Any]],
         result_columns: Sequence[tuple[str, Any]] | None,
+        template: Sequence[tuple[str, str | None]] = (),
+        dialect: Any = None,
     ) -> None:
         self.statement = statement
         self.string = string
@@ -60,6 +67,17 @@ class Compiled:
         self.required = frozenset(k for k, b in binds.items() if b.required)
         self.result_columns = result_columns
         self._meta_cache: Any = None
+        # Expanding parameters (``IN :ids`` with a list) are rendered per execution from
+        # the template: one placeholder per value, or the dialect's empty set.
+        self.expanding = frozenset(k for k, b in binds.items() if b.expanding)
+        self._template = tuple(template)
+        self._render = _PLACEHOLDER[dialect.paramstyle] if dialect is not None else None
+        self._empty_set = (
+            {k: dialect.empty_set_expression(b.type) for k, b in binds.items() if b.expanding}
+            if dialect is not None
+            else {}
+        )
+        self._expanded_strings: dict[tuple[int, ...], str] = {}
 
     def __str__(self) -> str:
         return self.string
@@ -93,6 +111,60 @@ class Compiled:
             return tuple(params[k] for k in self.positiontup)
         return params
 
+    def process(self, params: Mapping[str, Any] | None) -> tuple[str, Any]:
+        """The SQL string and driver parameters for one execution."""
+        if not self.expanding:
+            return self.string, self.construct_params(params)
+        merged = {k: b.effective_value for k, b in self.defaults.items()}
+        merged.update(params or {})
+        if not self.required.issubset(merged):
+            raise self.missing(merged)
+        procs = self.bind_processors
+        render = self._render
+        assert render is not None
+        out: dict[str, Any] = {}
+        order: list[str] = []
+        lengths: list[int] = []
+        parts: list[str] = []
+        for piece, name in self._template:
+            parts.append(piece)
+            if name is None:
+                continue
+            proc = procs.get(name)
+            if name in self.expanding:
+                values = merged[name]
+                if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                    raise exc.ArgumentError(
+                        f"Bind parameter {name!r} is expanding (as in IN :{name}); pass a "
+                        f"list or tuple of values, got {type(values).__name__}"
+                    )
+                values = list(values)
+                lengths.append(len(values))
+                if not values:
+                    parts.append(f"({self._empty_set[name]})")
+                    continue
+                marks = []
+                for i, v in enumerate(values, 1):
+                    sub = f"{name}_{i}"
+                    out[sub] = proc(v) if proc is not None else v
+                    order.append(sub)
+                    marks.append(render(sub, len(order)))
+                parts.append("(" + ", ".join(marks) + ")")
+            else:
+                value = merged[name]
+                out[name] = proc(value) if proc is not None else value
+                order.append(name)
+                parts.append(render(name, len(order)))
+        key = tuple(lengths)
+        string = self._expanded_strings.get(key)
+        if string is None:
+            string = "".join(parts)
+            if len(self._expanded_strings) < 64:
+                self._expanded_strings[key] = string
+        if self.positional:
+            return string, tuple(out[k] for k in order)
+        return string, out
+
 
 def compile_textual(stmt: TextClause | TextualSelect, dialect: Any) -> Compiled:
     text = stmt.element if isinstance(stmt, TextualSelect) else stmt
@@ -101,12 +173,17 @@ def compile_textual(stmt: TextClause | TextualSelect, dialect: Any) -> Compiled:
     escape_percent = style in ("pyformat", "format")
     parts: list[str] = []
     positiontup: list[str] = []
+    template: list[tuple[str, str | None]] = []
     for i, piece in enumerate(text._pieces):
-        parts.append(piece.replace("%", "%%") if escape_percent else piece)
+        literal = piece.replace("%", "%%") if escape_percent else piece
+        parts.append(literal)
         if i < len(text._names):
             name = text._names[i]
             positiontup.append(name)
             parts.append(render(name, len(positiontup)))
+            template.append((literal, name))
+        else:
+            template.append((literal, None))
     binds = text._bindparams
     bind_processors = {}
     for key, b in binds.items():
@@ -124,4 +201,6 @@ def compile_textual(stmt: TextClause | TextualSelect, dialect: Any) -> Compiled:
         binds,
         bind_processors,
         result_columns,
+        template,
+        dialect,
     )

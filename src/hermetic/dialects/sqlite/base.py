@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hermetic.dialects.base import Dialect
 
@@ -19,6 +19,9 @@ class SQLiteDialect(Dialect):
     non_transactional_keywords: ClassVar[frozenset[str]] = frozenset(
         {"PRAGMA", "VACUUM", "ATTACH", "DETACH"}
     )
+
+    def empty_set_expression(self, type_: Any) -> str:
+        return "SELECT 1 FROM (SELECT 1) WHERE 1!=1"
 
     def default_pool_kind(self, url: URL) -> str:
         # A memory database lives inside one connection: SQLAlchemy 2.x gives each
