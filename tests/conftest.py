@@ -31,11 +31,15 @@ def server_problem(url: str) -> str | None:
         u = make_url(url)
         try:
             psycopg.connect(
-                host=u.host, port=u.port or 5432, user=u.username, dbname=u.database,
-                password=u.password, connect_timeout=3,
+                host=u.host,
+                port=u.port or 5432,
+                user=u.username,
+                dbname=u.database,
+                password=u.password,
+                connect_timeout=3,
             ).close()
             _reachable[url] = None
-        except Exception as e:  # noqa: BLE001 - any failure means "unreachable"
+        except Exception as e:
             _reachable[url] = f"{type(e).__name__}: {str(e).strip().splitlines()[0]}"
     return _reachable[url]
 
