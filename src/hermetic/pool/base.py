@@ -18,7 +18,10 @@ Contract (DESIGN.md §5):
      record back or invalidate it;
   3. counters are derived from the set of records (``len(records) - len(idle)``), never
      kept separately, and :meth:`Pool._sweep` (under the lock) finds any record left
-     claimed by nobody, so a window no handler covers still cannot lose a slot.
+     claimed by nobody, so a window no handler covers still cannot lose a slot. It runs
+     when a checkout times out and before every report (``checkedout()``, ``stats()``
+     ...); for it to be right, every unclaim happens in the same critical section as
+     the record's return to the idle queue, hand-over to a waiter or retirement.
 
 * A connection dropped without being returned is closed (it may be mid-transaction) and
   its slot freed, with a :class:`~hermetic.exc.ConnectionLeakWarning` naming where it was
@@ -52,6 +55,28 @@ _getframe = sys._getframe
 _internal_codes = sites.internal_codes
 
 log = logging.getLogger("hermetic.pool")
+
+
+class _EchoLog:
+    """The pool's messages with SQLAlchemy's ``echo_pool`` rule: ``True`` logs INFO and
+    up, ``"debug"`` also DEBUG, whatever the logger's level (its stdout handler is added
+    by create_engine); without echo the logging configuration decides."""
+
+    __slots__ = ("_min",)
+
+    def __init__(self, echo: bool | str | None) -> None:
+        self._min = logging.DEBUG if echo == "debug" else logging.INFO if echo else None
+
+    def _emit(self, level: int, msg: str, args: tuple[Any, ...]) -> None:
+        if (self._min is not None and level >= self._min) or log.isEnabledFor(level):
+            log._log(level, msg, args)
+
+    def debug(self, msg: str, *args: Any) -> None:
+        self._emit(logging.DEBUG, msg, args)
+
+    def info(self, msg: str, *args: Any) -> None:
+        self._emit(logging.INFO, msg, args)
+
 
 # record states
 IDLE = 0  # in the idle queue
@@ -379,6 +404,7 @@ class Pool:
         self._disposed = False
         self._log_debug = echo == "debug" or log.isEnabledFor(logging.DEBUG)
         self._log_info = bool(echo) or log.isEnabledFor(logging.INFO)
+        self._echo_log = _EchoLog(echo)
         self._watchdog: threading.Thread | None = None
         # counters (see PoolStats)
         self._n_requests = 0
@@ -394,7 +420,10 @@ class Pool:
         self._n_reclaimed = 0
         self._n_returns_bad = 0
         self._n_leaks = 0
-        self._last_connect_error: BaseException | None = None
+        # repr() only: the exception's traceback would keep the frames of the failed
+        # checkout alive, and with them whatever those frames hold (checked-out
+        # connections included, which then could never be reclaimed).
+        self._last_connect_error: str | None = None
 
     # ------------------------------------------------------------------ events
     @classmethod
@@ -454,7 +483,7 @@ class Pool:
             if self.dispatch.checkout:  # type: ignore[attr-defined]
                 self._fire_checkout(proxy, rec)
             if self._log_debug:
-                log.debug("Connection %r checked out from pool", rec.dbapi_connection)
+                self._echo_log.debug("Connection %r checked out from pool", rec.dbapi_connection)
             return proxy
         except BaseException as e:
             self._abort_checkout(proxy, e)
@@ -583,7 +612,7 @@ class Pool:
         for rec in idle:
             self._close_connection(rec)
         if self._log_info:
-            log.info("Pool disposed. %s", self.status())
+            self._echo_log.info("Pool disposed. %s", self.status())
 
     def recreate(self) -> Pool:
         """A new pool of the same class and configuration (listeners included)."""
@@ -665,8 +694,9 @@ class Pool:
         self._reclaim.append(ref)
 
     def _maintain(self) -> None:
-        if self._reclaim:
-            self._process_reclaims()
+        """Before reporting on the pool: reclaim dropped connections and free slots that
+        an interrupt left claimed by nobody, so that the counters are true."""
+        self._sweep()
 
     def _process_reclaims(self) -> None:
         while True:
@@ -678,7 +708,7 @@ class Pool:
             with self._lock:
                 if rec.proxy_ref is not ref or rec.state == CLOSED:
                     continue  # returned normally in the meantime
-                rec.proxy_ref = None
+                self._retire(rec)
             self._n_reclaimed += 1
             self._n_lost += 1
             age = _monotonic() - rec.checkout_time
@@ -698,27 +728,40 @@ class Pool:
                 self._discard(rec)
 
     def _sweep(self) -> int:
-        """Find records that nobody holds (a claim interrupted between two bytecodes) and
-        free them. Returns how many were found. Called on the slow paths only."""
-        self._maintain()
+        """Find records that nobody holds (a claim or release interrupted between two
+        bytecodes) and free them; queue those whose holder was dropped for
+        :meth:`_process_reclaims` (which warns). Returns how many were found. Called on
+        the slow paths and by the reporting methods, not on the checkout path.
+
+        Every transition that unclaims a record also puts it back in the idle queue,
+        hands it to a waiter or retires it, in one critical section; so, under the
+        lock, a record that is claimed by no proxy is lost, never in transit."""
         lost: list[ConnectionRecord] = []
+        dropped: list[_ProxyRef] = []
         with self._lock:
-            idle_ids = {id(r) for r in self._idle}
-            for rec in self._records:
-                if rec.state == IDLE:
-                    if id(rec) not in idle_ids:
-                        lost.append(rec)
-                elif rec.state in (OUT, CONNECTING):
-                    ref = rec.proxy_ref
-                    if ref is None or ref() is None:
-                        lost.append(rec)
-            for rec in lost:
-                rec.proxy_ref = None
+            if self._records:
+                idle_ids = {id(r) for r in self._idle}
+                for rec in self._records:
+                    if rec.state == IDLE:
+                        if id(rec) not in idle_ids:
+                            lost.append(rec)
+                    elif rec.state in (OUT, CONNECTING):
+                        ref = rec.proxy_ref
+                        if ref is None:
+                            lost.append(rec)
+                        elif ref() is None:
+                            dropped.append(ref)  # its weakref callback may not have run
+                for rec in lost:
+                    self._retire(rec)
+        if dropped:
+            self._reclaim.extend(dropped)  # duplicates are skipped by _process_reclaims
         for rec in lost:
             self._n_lost += 1
             log.warning("Recovered a pool slot left unclaimed by an interrupted checkout")
             self._discard(rec)
-        return len(lost)
+        if self._reclaim:
+            self._process_reclaims()
+        return len(lost) + len(dropped)
 
     # ------------------------------------------------------------------ opening
     def _open(self, rec: ConnectionRecord) -> None:
@@ -729,7 +772,7 @@ class Pool:
             conn = self._creator(rec)
         except BaseException as e:
             self._n_connect_errors += 1
-            self._last_connect_error = e
+            self._last_connect_error = repr(e)
             raise
         rec.dbapi_connection = conn
         rec.opened_at = now = _monotonic()
@@ -754,13 +797,13 @@ class Pool:
             self._n_closed += 1
             raise
         if self._log_info:
-            log.info("Created new connection %r", conn)
+            self._echo_log.info("Created new connection %r", conn)
 
     def _check_health(self, rec: ConnectionRecord) -> None:
         now = _monotonic()
         if policy.needs_replacement(rec.opened_at, rec.deadline, self._invalidated_before, now):
             if self._log_info:
-                log.info(
+                self._echo_log.info(
                     "Connection %r exceeded its recycle time; replacing it", rec.dbapi_connection
                 )
             self._close_connection(rec)
@@ -775,7 +818,7 @@ class Pool:
                 # not a dead connection: let the caller see the error
                 raise
             if self._log_info:
-                log.info(
+                self._echo_log.info(
                     "Pre-ping found connection %r dead (%s); reconnecting", rec.dbapi_connection, e
                 )
             # Everything opened before this one is suspect too (a server restart).
@@ -791,9 +834,8 @@ class Pool:
         proxy._rec = None
         proxy.dbapi_connection = None
         with self._lock:
-            if rec.state == CLOSED:
+            if not self._retire(rec):
                 return
-            rec.proxy_ref = None
         if rec.dbapi_connection is not None:
             self._fire_invalidate(rec, e)
         self._discard(rec)
@@ -815,6 +857,10 @@ class Pool:
                     or self._needs_reset(conn)
                 ):
                     healthy = self._reset(rec, conn)
+            elif self.dispatch.checkin:  # type: ignore[attr-defined]
+                # invalidated: SQLAlchemy reports the checkin with no DBAPI connection
+                for fn in self.dispatch.checkin:  # type: ignore[attr-defined]
+                    fn(None, rec)
         finally:
             # The slot is freed whatever happened above, including an interrupt.
             proxy.dbapi_connection = None
@@ -832,9 +878,6 @@ class Pool:
     def _reset(self, rec: ConnectionRecord, conn: DBAPIConnection) -> bool:
         """Give the connection back clean; on failure invalidate it. Returns health."""
         try:
-            if self.dispatch.checkin:  # type: ignore[attr-defined]
-                for fn in self.dispatch.checkin:  # type: ignore[attr-defined]
-                    fn(conn, rec)
             mode = self._reset_on_return
             if self.dispatch.reset:  # type: ignore[attr-defined]
                 state = ResetState(transaction_was_reset=False)
@@ -843,10 +886,14 @@ class Pool:
             if mode is not None and self._ops.needs_reset(conn):
                 if mode == "rollback":
                     if self._log_debug:
-                        log.debug("Connection %r being returned to pool; rollback", conn)
+                        self._echo_log.debug("Connection %r being returned to pool; rollback", conn)
                     self._ops.rollback(conn)
                 else:
                     self._ops.commit(conn)
+            # As in SQLAlchemy: reset, then checkin (which sees the clean connection).
+            if self.dispatch.checkin:  # type: ignore[attr-defined]
+                for fn in self.dispatch.checkin:  # type: ignore[attr-defined]
+                    fn(conn, rec)
             return True
         except BaseException as e:
             self._n_returns_bad += 1
@@ -868,8 +915,9 @@ class Pool:
         now = _monotonic()
         close = not healthy or rec.dbapi_connection is None
         lock = self._lock
-        lock.acquire()
-        try:
+        # `with`, not acquire() + try: an asynchronous exception delivered as
+        # acquire() returns would otherwise leave the lock held for good.
+        with lock:
             if rec.state == CLOSED:
                 return
             rec.proxy_ref = None
@@ -884,8 +932,8 @@ class Pool:
             rec.fresh = False
             if not close:
                 close = self._disposed or not self._put(rec)
-        finally:
-            lock.release()
+            if close:
+                self._retire(rec)
         if warned:
             log.warning(
                 "Connection checked out at %s came back after %.1fs (it was "
@@ -898,17 +946,25 @@ class Pool:
         if self._reclaim:
             self._process_reclaims()
 
+    def _retire(self, rec: ConnectionRecord) -> bool:
+        """Under the lock: take ``rec`` out of the pool and free its slot, in the same
+        critical section that unclaims it, so that no interrupt can leave a record
+        claimed by nobody. Its connection is closed afterwards, outside the lock
+        (:meth:`_discard`). False when it was already out."""
+        if rec.state == CLOSED:
+            return False
+        rec.state = CLOSED
+        rec.proxy_ref = None
+        self._records.discard(rec)
+        self._slot_freed()
+        return True
+
     def _discard(self, rec: ConnectionRecord) -> None:
-        """Close a record's connection (if any) and free its slot."""
-        try:
-            if rec.dbapi_connection is not None:
-                self._close_connection(rec)
-        finally:
-            with self._lock:
-                if rec.state != CLOSED:
-                    rec.state = CLOSED
-                    self._records.discard(rec)
-                    self._slot_freed()
+        """Free a record's slot (if not done yet) and close its connection (if any)."""
+        with self._lock:
+            self._retire(rec)
+        if rec.dbapi_connection is not None:
+            self._close_connection(rec)
 
     def _close_connection(self, rec: ConnectionRecord, e: BaseException | None = None) -> None:
         conn = rec.dbapi_connection
@@ -922,7 +978,7 @@ class Pool:
             self._close_quietly(conn)
             self._n_closed += 1
             if self._log_debug:
-                log.debug("Closed connection %r", conn)
+                self._echo_log.debug("Closed connection %r", conn)
 
     def _close_quietly(self, conn: DBAPIConnection) -> None:
         try:
@@ -952,7 +1008,7 @@ class Pool:
         if rec.dbapi_connection is None:
             return
         if self._log_info:
-            log.info(
+            self._echo_log.info(
                 "Invalidating connection %r (reason: %s: %s)",
                 rec.dbapi_connection,
                 type(e).__name__ if e else None,
@@ -971,8 +1027,7 @@ class Pool:
         proxy._rec = None
         rec.dbapi_connection = None
         with self._lock:
-            rec.proxy_ref = None
-        self._discard(rec)
+            self._retire(rec)
 
     # ------------------------------------------------------------------ leak watchdog
     def _start_watchdog(self) -> None:
@@ -1039,7 +1094,7 @@ class Pool:
             lines.append(f"Oldest holders ({min(limit, len(holders))} of {len(holders)}):")
             lines.extend(f"  - {h.describe()}" for h in holders[:limit])
         if self._last_connect_error is not None:
-            lines.append(f"Last connect error: {self._last_connect_error!r}")
+            lines.append(f"Last connect error: {self._last_connect_error}")
         lines.append(
             "Each holder above keeps a connection until it closes its Connection/Session. "
             "Return connections promptly (with-blocks), or raise pool_size/max_overflow "

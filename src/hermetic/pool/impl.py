@@ -103,8 +103,9 @@ class QueuePool(Pool):
         if self._reclaim:
             self._process_reclaims()
         lock = self._lock
-        lock.acquire()
-        try:
+        # `with`, not acquire() + try: an asynchronous exception delivered as
+        # acquire() returns would otherwise leave the lock held for good.
+        with lock:
             self._n_requests += 1
             idle = self._idle
             if idle and not self._waiters:
@@ -130,8 +131,6 @@ class QueuePool(Pool):
             waiter = _Waiter(proxy, code, line, depth + 1)
             self._waiters.append(waiter)
             self._n_waits += 1
-        finally:
-            lock.release()
         self._wait(waiter)
 
     def _wait(self, waiter: _Waiter) -> None:
@@ -284,6 +283,9 @@ class StaticPool(Pool):
     def checkedin(self) -> int:
         return 0 if self._shared is None else (1 if not self._users else 0)
 
+    def _sweep(self) -> int:
+        return 0  # the shared record is claimed by no proxy, by design
+
     def size(self) -> int:
         return 1
 
@@ -362,13 +364,13 @@ class SingletonThreadPool(Pool):
                 elif ident not in alive and rec.state == IDLE:
                     del self._all_conns[ident]
                     self._idle.remove(rec)
-                    rec.state = OUT  # taken out; _discard closes it
+                    self._retire(rec)  # _discard closes its connection
                     extra.append(rec)
             idle = [r for r in self._idle]
             while len(self._all_conns) > self._pool_size and idle:
                 rec = idle.pop(0)
                 self._idle.remove(rec)
-                rec.state = OUT
+                self._retire(rec)
                 for k, v in list(self._all_conns.items()):
                     if v is rec:
                         del self._all_conns[k]
