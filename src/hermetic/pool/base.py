@@ -398,6 +398,12 @@ class Pool:
         self._idle: deque[ConnectionRecord] = deque()
         self._reclaim: deque[_ProxyRef] = deque()
         self._invalidated_before = -1.0
+        # Blocked checkouts, oldest first (only pools that wait have any), and how many
+        # returned connections the idle queue keeps before _put() must decide (0: always
+        # ask _put()).
+        self._waiters: deque[Any] = deque()
+        self._idle_cap = 0
+        self._claim_extras_needed = bool(pool_debug or leak_threshold)
         # Whether checkouts must look at the connection (pre-ping, recycle, or a
         # server restart was seen); decided once so the common checkout skips it.
         self._health_checks = bool(pre_ping) or recycle >= 0
@@ -673,7 +679,7 @@ class Pool:
         ref.record = rec
         rec.proxy_ref = ref
         proxy._rec = rec
-        if self._pool_debug or self._leak_threshold:
+        if self._claim_extras_needed:
             self._claim_extras(rec, depth)
 
     def _claim_extras(self, rec: ConnectionRecord, depth: int) -> None:
@@ -850,13 +856,19 @@ class Pool:
         try:
             if healthy:
                 d = self.dispatch
-                if (
-                    d.checkin  # type: ignore[attr-defined]
-                    or d.reset  # type: ignore[attr-defined]
-                    or self._reset_on_return != "rollback"
-                    or self._needs_reset(conn)
-                ):
+                if d.checkin or d.reset or self._reset_on_return != "rollback":  # type: ignore[attr-defined]
                     healthy = self._reset(rec, conn)
+                else:
+                    # The common case: no listeners, rollback on return, and nothing to
+                    # roll back when the driver says the connection is idle. One that
+                    # cannot even answer (closed behind our back) goes through _reset,
+                    # which invalidates it.
+                    try:
+                        dirty = self._ops.needs_reset(conn)
+                    except Exception:
+                        dirty = True
+                    if dirty:
+                        healthy = self._reset(rec, conn)
             elif self.dispatch.checkin:  # type: ignore[attr-defined]
                 # invalidated: SQLAlchemy reports the checkin with no DBAPI connection
                 for fn in self.dispatch.checkin:  # type: ignore[attr-defined]
@@ -866,14 +878,6 @@ class Pool:
             proxy.dbapi_connection = None
             proxy._rec = None
             self._release(rec, healthy)
-
-    def _needs_reset(self, conn: DBAPIConnection) -> bool:
-        # A connection that cannot even say whether it is in a transaction (closed
-        # behind the pool's back, broken) goes through _reset, which invalidates it.
-        try:
-            return bool(self._ops.needs_reset(conn))
-        except Exception:
-            return True
 
     def _reset(self, rec: ConnectionRecord, conn: DBAPIConnection) -> bool:
         """Give the connection back clean; on failure invalidate it. Returns health."""
@@ -931,7 +935,14 @@ class Pool:
                 rec.checkout_stack = None
             rec.fresh = False
             if not close:
-                close = self._disposed or not self._put(rec)
+                if self._disposed:
+                    close = True
+                elif not self._waiters and len(self._idle) < self._idle_cap:
+                    # fast path of _put(): nobody waiting, room in the idle queue
+                    rec.state = IDLE
+                    self._idle.append(rec)
+                else:
+                    close = not self._put(rec)
             if close:
                 self._retire(rec)
         if warned:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from types import CodeType
 from typing import Any
@@ -69,7 +68,7 @@ class QueuePool(Pool):
         self._max_overflow = max_overflow
         self._timeout = timeout
         self._use_lifo = use_lifo
-        self._waiters: deque[_Waiter] = deque()
+        self._idle_cap = pool_size if pool_size else 1 << 62
 
     def size(self) -> int:
         return self._pool_size
@@ -109,7 +108,7 @@ class QueuePool(Pool):
             self._n_requests += 1
             idle = self._idle
             if idle and not self._waiters:
-                # fast path, _claim() inlined
+                # fast path, _claim() inlined (the slow paths call _claim)
                 rec = idle.pop() if self._use_lifo else idle.popleft()
                 rec.state = OUT
                 rec.owner_ident = _get_ident()
@@ -120,7 +119,7 @@ class QueuePool(Pool):
                 ref.record = rec
                 rec.proxy_ref = ref
                 proxy._rec = rec
-                if self._pool_debug or self._leak_threshold:
+                if self._claim_extras_needed:
                     self._claim_extras(rec, depth)
                 return
             if not self._waiters and policy.capacity_left(
