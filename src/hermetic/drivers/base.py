@@ -166,6 +166,16 @@ class DriverBase:
         return tuple([d[0] for d in description])
 
 
+class GenericDriver(DriverBase):
+    """Plain PEP 249 operations for a pool built from a bare ``creator`` callable (no
+    known driver): rollback on return, ``SELECT 1`` pings, no disconnect detection."""
+
+    name = "dbapi"
+
+    def __init__(self) -> None:  # no module to load: the creator brings connections
+        self._error_base = Exception
+
+
 def normalize_isolation_level(level: str) -> str:
     """``"read committed"`` / ``"READ_COMMITTED"`` -> ``"READ COMMITTED"``."""
     return level.replace("_", " ").upper().strip()

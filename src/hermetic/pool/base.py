@@ -46,6 +46,7 @@ from types import CodeType
 from typing import Any, ClassVar
 
 from hermetic import exc
+from hermetic.drivers.base import GenericDriver
 from hermetic.event.base import Dispatch, EventSpec
 from hermetic.pool import policy, sites
 
@@ -100,34 +101,6 @@ POOL_EVENTS = EventSpec(
         "close_detached": ("dbapi_connection",),
     }
 )
-
-
-class PEP249Ops:
-    """Reset/ping/close for a pool built from a bare ``creator`` (no hermetic driver)."""
-
-    name = "dbapi"
-
-    def needs_reset(self, dbapi_conn: DBAPIConnection) -> bool:
-        return True
-
-    def rollback(self, dbapi_conn: DBAPIConnection) -> None:
-        dbapi_conn.rollback()
-
-    def commit(self, dbapi_conn: DBAPIConnection) -> None:
-        dbapi_conn.commit()
-
-    def close(self, dbapi_conn: DBAPIConnection) -> None:
-        dbapi_conn.close()
-
-    def ping(self, dbapi_conn: DBAPIConnection) -> None:
-        cur = dbapi_conn.cursor()
-        try:
-            cur.execute("SELECT 1")
-        finally:
-            cur.close()
-
-    def is_disconnect(self, e: BaseException, dbapi_conn: DBAPIConnection | None) -> bool:
-        return False
 
 
 @dataclass(frozen=True)
@@ -378,7 +351,7 @@ class Pool:
         self.logging_name = logging_name
         self._reset_on_return = _reset_mode(reset_on_return)
         self._pre_ping = pre_ping
-        self._ops: Any = driver if driver is not None else PEP249Ops()
+        self._ops: Any = driver if driver is not None else GenericDriver()
         self._dialect = dialect
         self._pool_debug = pool_debug
         self._leak_threshold = leak_threshold
@@ -725,11 +698,8 @@ class Pool:
                 "freed its slot. Return connections with `with engine.connect() as conn:` "
                 "(or `with Session(engine) as session:`), or call .close() in a finally block."
             )
-            if rec.checkout_stack:
-                msg += "\nCheckout stack:\n" + "".join(rec.checkout_stack)
-            log.warning(msg)
             try:
-                warnings.warn(msg, exc.ConnectionLeakWarning, stacklevel=2)
+                _warn_leak(msg, rec)
             finally:
                 self._discard(rec)
 
@@ -1085,11 +1055,8 @@ class Pool:
                 "If this is not a long transaction on purpose, the code there does not "
                 "return its connection (use `with engine.connect() as conn:`)."
             )
-            if r.checkout_stack:
-                msg += "\nCheckout stack:\n" + "".join(r.checkout_stack)
-            log.warning(msg)
             try:
-                warnings.warn(msg, exc.ConnectionLeakWarning, stacklevel=1)
+                _warn_leak(msg, r)
             except Exception as e:  # warnings turned into errors must not kill the thread
                 log.debug("leak warning raised: %s", e)
 
@@ -1112,6 +1079,15 @@ class Pool:
             "if this load is expected; pool.holders() lists them at any time."
         )
         return "\n".join(lines)
+
+
+def _warn_leak(msg: str, rec: ConnectionRecord) -> None:
+    """Report a leaked or long-held connection: a log record on ``hermetic.pool`` and a
+    ConnectionLeakWarning, with the checkout stack when ``pool_debug`` recorded one."""
+    if rec.checkout_stack:
+        msg += "\nCheckout stack:\n" + "".join(rec.checkout_stack)
+    log.warning(msg)
+    warnings.warn(msg, exc.ConnectionLeakWarning, stacklevel=3)
 
 
 def _adapt_creator(creator: Callable[..., DBAPIConnection]) -> Callable[[Any], DBAPIConnection]:
