@@ -28,10 +28,21 @@ PROGRAMS: tuple[str, ...] = (
     "s000_gevent_pool_threads",
 )
 
-ACCEPTANCE_DIR = Path(
-    os.environ.get("HERMETIC_ACCEPTANCE_DIR")
-    or Path(__file__).resolve().parents[2] / "shared" / "acceptance"
-)
+
+def _find_acceptance() -> Path:
+    """HERMETIC_ACCEPTANCE_DIR, else the first ``shared/acceptance`` beside the checkout
+    or one of its parents (the workplace keeps it at ../shared from the checkout)."""
+    if os.environ.get("HERMETIC_ACCEPTANCE_DIR"):
+        return Path(os.environ["HERMETIC_ACCEPTANCE_DIR"])
+    here = Path(__file__).resolve()
+    for parent in here.parents[1:]:
+        candidate = parent / "shared" / "acceptance"
+        if (candidate / "alias.py").is_file():
+            return candidate
+    return here.parents[2] / "shared" / "acceptance"
+
+
+ACCEPTANCE_DIR = _find_acceptance()
 TIMEOUT = 120  # seconds per program, as run_all.sh
 # run_all.sh holds this lock while it runs: the programs share fixed table names and
 # count their own sessions in pg_stat_activity, so two runs must not overlap.

@@ -170,9 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ping = sub.add_parser("ping", help="connect to a database and report latency/version")
     ping.add_argument("url", help="database URL, e.g. postgresql://user@host/db")
     args = parser.parse_args(argv)
-    if args.command == "ping":
-        return cmd_ping(args.url)
-    return cmd_demo()
+    try:
+        if args.command == "ping":
+            return cmd_ping(args.url)
+        return cmd_demo()
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
