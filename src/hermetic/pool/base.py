@@ -501,6 +501,11 @@ class Pool:
             f"{self.checkedout()}"
         )
 
+    @property
+    def echo(self) -> bool | str | None:
+        """The ``echo_pool`` setting (``True``, ``"debug"`` or off)."""
+        return self._echo
+
     def size(self) -> int:
         return 0
 
