@@ -28,6 +28,23 @@ class Dialect:
     # types' processors convert (SQLite stores them as text / floats).
     supports_native_datetime: ClassVar[bool] = True
     supports_native_decimal: ClassVar[bool] = True
+    # SQLite cannot say OFFSET without LIMIT: it renders LIMIT -1 OFFSET n.
+    offset_requires_limit: ClassVar[bool] = False
+    # SQL type names that differ from the generic ones, for CAST and (later) DDL.
+    type_names: ClassVar[dict[str, str]] = {}
+    # Type capabilities read by sql/sqltypes.py when it picks processors (once per
+    # statement). "native" means the database has the type and the driver adapts it.
+    supports_native_enum: ClassVar[bool] = False
+    supports_native_uuid: ClassVar[bool] = False
+    supports_native_interval: ClassVar[bool] = False
+    supports_native_array: ClassVar[bool] = False
+    # What the driver hands back on its own (may differ between drivers of one
+    # database; a dialect sets them per driver in __init__):
+    driver_binds_uuid: bool = False  # uuid.UUID objects adapt as parameters
+    driver_returns_uuid: bool = False  # uuid columns come back as uuid.UUID
+    driver_decodes_json: bool = False  # json/jsonb columns come back parsed
+    driver_returns_ip_objects: bool = False  # inet/cidr come back as ipaddress objects
+    driver_returns_memoryview: bool = False  # binary columns come back as memoryview
     default_schema_name: str | None = None
     # A statement whose leading keyword is here does not open a transaction on drivers
     # that begin transactions lazily (SQLite's PRAGMA, for instance).

@@ -466,19 +466,26 @@ class Connection:
     def scalars(self, statement: Any, parameters: Any = None, **kw: Any) -> Any:
         return self.execute(statement, parameters, **kw).scalars()
 
-    def _compile(self, elem: Any) -> Compiled:
-        # Two levels: the statement object's own cache (a statement reused in a loop),
-        # then the engine's LRU by structural key (the same statement built again).
-        cache: dict[Any, Compiled] | None = elem.__dict__.get("_compiled_cache")
-        dialect = self.dialect
-        key = dialect.paramstyle
+    def _compile(self, elem: Any) -> tuple[Compiled, list[Any] | None]:
+        """The Compiled for ``elem`` and, when it was compiled for another statement of
+        the same structure, ``elem``'s own bound parameters (their values replace the
+        compiled statement's). Two levels: the statement object's cache (a statement
+        reused in a loop), then the engine's LRU by structural key (built again)."""
+        cache: dict[Any, tuple[Compiled, list[Any] | None]] | None = elem.__dict__.get(
+            "_compiled_cache"
+        )
+        key = self.dialect.paramstyle
         if cache is not None:
             hit = cache.get(key)
             if hit is not None:
                 return hit
         else:
             cache = elem.__dict__["_compiled_cache"] = {}
-        structural = elem._cache_key
+        binds: list[Any] | None = None
+        if elem._is_textual:
+            structural = elem._cache_key
+        else:
+            structural, binds = elem._key_and_binds()
         compiled: Compiled | None = None
         if structural is not None:
             engine_cache = self.engine._compiled_cache
@@ -488,8 +495,9 @@ class Connection:
                 engine_cache[(structural, key)] = compiled
         else:
             compiled = self._compile_new(elem)
-        cache[key] = compiled
-        return compiled
+        entry = (compiled, binds if compiled.statement is not elem else None)
+        cache[key] = entry
+        return entry
 
     def _compile_new(self, elem: Any) -> Compiled:
         if elem._is_textual:
@@ -500,7 +508,13 @@ class Connection:
     def _execute_clauseelement(
         self, elem: Any, params: Any, execution_options: Mapping[str, Any] | None
     ) -> CursorResult:
-        compiled = self._compile(elem)
+        compiled, own_binds = self._compile(elem)
+        if own_binds is not None and compiled.bind_slots:
+            values = {name: own_binds[i].effective_value for name, i in compiled.bind_slots}
+            if params is None or isinstance(params, Mapping):
+                params = {**values, **(params or {})}
+            elif isinstance(params, (list, tuple)):
+                params = [{**values, **p} for p in params]
         opts = self._merge_options(elem, execution_options)
         d = self.engine.dispatch
         if d.before_execute:  # type: ignore[attr-defined]
@@ -537,13 +551,19 @@ class Connection:
                     f"execute() parameters must be a dict or a list of dicts, got "
                     f"{type(params).__name__}; for a single row pass {{'name': value}}"
                 )
-        except exc.InvalidRequestError as e:
+        except exc.ArgumentError:
+            raise  # the call itself is malformed: no statement to blame
+        except Exception as e:
+            # A missing value, or a value a type's bind processor cannot take: name the
+            # statement and the parameters with the original error.
+            missing = isinstance(e, exc.InvalidRequestError)
             raise exc.StatementError(
-                f"({type(e).__module__}.{type(e).__name__}) {e.args[0]}",
+                f"({type(e).__module__}.{type(e).__name__}) "
+                f"{e.args[0] if missing and e.args else e}",
                 compiled.string,
                 params,
                 e,
-                code="cd3x",
+                code="cd3x" if missing else "stmt",
             ) from e
         result = self._execute_context(statement, driver_params, many, compiled, opts)
         if d.after_execute:  # type: ignore[attr-defined]
@@ -716,8 +736,15 @@ class Connection:
         cached = compiled._meta_cache
         if cached is not None and cached[0] == keys:
             return cached[1]  # type: ignore[no-any-return]
-        if compiled.result_columns:
-            types = dict(compiled.result_columns)
+        columns = compiled.result_columns
+        if columns and len(columns) == len(keys) and compiled.result_objects:
+            # A Core select: types and key objects by position (names may repeat).
+            procs = [t.result_processor(self.dialect, None) for _k, t in columns]
+            meta = ResultMetaData(
+                keys, procs if any(procs) else None, extra_keys=compiled.result_objects
+            )
+        elif columns:
+            types = dict(columns)
             procs = [
                 (types[k].result_processor(self.dialect, None) if k in types else None)
                 for k in keys

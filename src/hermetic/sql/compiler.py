@@ -8,10 +8,12 @@ a dict merge and a driver call.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hermetic import exc
+from hermetic.sql import operators as _ops
 from hermetic.sql.elements import BindParameter, TextClause, TextualSelect
 
 _PLACEHOLDER: dict[str, Callable[[str, int], str]] = {
@@ -34,6 +36,7 @@ class Compiled:
         "_render",
         "_template",
         "bind_processors",
+        "bind_slots",
         "binds",
         "defaults",
         "expanding",
@@ -41,6 +44,7 @@ class Compiled:
         "positiontup",
         "required",
         "result_columns",
+        "result_objects",
         "statement",
         "string",
     )
@@ -78,6 +82,10 @@ class Compiled:
             else {}
         )
         self._expanded_strings: dict[tuple[int, ...], str] = {}
+        # Core statements: (bind name, index in the statement's bind traversal) for the
+        # values a structurally equal statement supplies; per-column key objects.
+        self.bind_slots: tuple[tuple[str, int], ...] = ()
+        self.result_objects: list[tuple[Any, ...]] | None = None
 
     def __str__(self) -> str:
         return self.string
@@ -192,7 +200,7 @@ def compile_textual(stmt: TextClause | TextualSelect, dialect: Any) -> Compiled:
             bind_processors[key] = proc
     result_columns = None
     if isinstance(stmt, TextualSelect):
-        result_columns = [(c.key, c.type) for c in stmt.column_args]
+        result_columns = [(str(c.key), c.type) for c in stmt.column_args]
     return Compiled(
         stmt,
         "".join(parts),
@@ -204,3 +212,421 @@ def compile_textual(stmt: TextClause | TextualSelect, dialect: Any) -> Compiled:
         template,
         dialect,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# The Core compiler: element trees -> Compiled
+
+
+def _assemble(
+    template: Sequence[tuple[str, str | None]], dialect: Any
+) -> tuple[str, tuple[str, ...]]:
+    """The SQL string and positional order of a (literal, bind name) template."""
+    render = _PLACEHOLDER[dialect.paramstyle]
+    parts: list[str] = []
+    order: list[str] = []
+    for literal, name in template:
+        parts.append(literal)
+        if name is not None:
+            order.append(name)
+            parts.append(render(name, len(order)))
+    return "".join(parts), tuple(order)
+
+
+# Words that must be quoted when used as identifiers (the common core of SQL:2016,
+# PostgreSQL and SQLite reserved words); mixed-case names are quoted too.
+RESERVED_WORDS = frozenset(
+    [
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "authorization",
+        "between",
+        "binary",
+        "both",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "cross",
+        "current_date",
+        "current_role",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "freeze",
+        "from",
+        "full",
+        "grant",
+        "group",
+        "having",
+        "ilike",
+        "in",
+        "initially",
+        "inner",
+        "intersect",
+        "into",
+        "is",
+        "isnull",
+        "join",
+        "lateral",
+        "leading",
+        "left",
+        "like",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "natural",
+        "not",
+        "notnull",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "outer",
+        "overlaps",
+        "placing",
+        "primary",
+        "references",
+        "returning",
+        "right",
+        "select",
+        "session_user",
+        "similar",
+        "some",
+        "symmetric",
+        "table",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "variadic",
+        "verbose",
+        "when",
+        "where",
+        "window",
+        "with",
+    ]
+)
+_LEGAL = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+def quote_identifier(name: str) -> str:
+    if _LEGAL.match(name) and name not in RESERVED_WORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+# Generic SQL names of types for CAST; dialects override entries (``type_names``).
+_TYPE_NAMES = {
+    "Integer": "INTEGER",
+    "SmallInteger": "SMALLINT",
+    "BigInteger": "BIGINT",
+    "Float": "FLOAT",
+    "Double": "DOUBLE PRECISION",
+    "Boolean": "BOOLEAN",
+    "DateTime": "TIMESTAMP",
+    "Date": "DATE",
+    "Time": "TIME",
+    "LargeBinary": "BLOB",
+    "Text": "TEXT",
+}
+
+
+def type_sql(type_: Any, dialect: Any) -> str:
+    affinity = getattr(type_, "_type_affinity", type(type_))
+    name = getattr(affinity, "__name__", "")
+    overrides = getattr(dialect, "type_names", {})
+    if name in overrides:
+        return str(overrides[name])
+    if name in ("String", "Unicode"):
+        length = getattr(type_, "length", None)
+        return f"VARCHAR({length})" if length else "VARCHAR"
+    if name == "Numeric":
+        p, s = getattr(type_, "precision", None), getattr(type_, "scale", None)
+        if p is not None:
+            return f"NUMERIC({p}, {s})" if s is not None else f"NUMERIC({p})"
+        return "NUMERIC"
+    return _TYPE_NAMES.get(name, name.upper() or "VARCHAR")
+
+
+class _State:
+    """What one compilation accumulates (passed to every visit method)."""
+
+    __slots__ = ("anon", "bind_names", "binds", "buf", "in_columns", "template")
+
+    def __init__(self) -> None:
+        self.template: list[tuple[str, str | None]] = []
+        self.buf: list[str] = []
+        self.bind_names: dict[int, str] = {}
+        self.binds: dict[str, BindParameter] = {}
+        self.anon: dict[str, int] = {}
+        self.in_columns = False
+
+    def write(self, text: str) -> None:
+        self.buf.append(text)
+
+    def bind(self, name: str) -> None:
+        self.template.append(("".join(self.buf), name))
+        self.buf.clear()
+
+    def finish(self) -> list[tuple[str, str | None]]:
+        self.template.append(("".join(self.buf), None))
+        self.buf.clear()
+        return self.template
+
+
+class SQLCompiler:
+    """Renders element trees for one dialect: ``visit_<__visit_name__>(element, state)``."""
+
+    def __init__(self, dialect: Any) -> None:
+        self.dialect = dialect
+
+    def compile_statement(self, stmt: Any) -> Compiled:
+        state = _State()
+        result_columns: list[tuple[str, Any]] = []
+        result_objects: list[tuple[Any, ...]] = []
+        self.process(stmt, state, result_columns, result_objects)
+        template = state.finish()
+        if self.dialect.paramstyle in ("pyformat", "format"):
+            template = [(lit.replace("%", "%%"), n) for lit, n in template]
+        string, positiontup = _assemble(template, self.dialect)
+        compiled = Compiled(
+            stmt,
+            string,
+            self.dialect.positional,
+            positiontup,
+            state.binds,
+            _bind_processors(state.binds, self.dialect),
+            result_columns or None,
+            template,
+            self.dialect,
+        )
+        compiled.result_objects = result_objects or None
+        # Where each rendered bind sits in the statement's traversal order, so that a
+        # structurally equal statement can reuse this Compiled with its own values.
+        _key, traversal = stmt._key_and_binds()
+        position = {id(b): i for i, b in enumerate(traversal)}
+        compiled.bind_slots = tuple(
+            (name, position[id(b)])
+            for name, b in state.binds.items()
+            if id(b) in position and not b.required
+        )
+        return compiled
+
+    def process(self, element: Any, state: _State, *args: Any) -> None:
+        visit = getattr(self, f"visit_{element.__visit_name__}", None)
+        if visit is None:
+            raise exc.UnsupportedCompilationError(
+                f"hermetic cannot render {type(element).__name__} for {self.dialect.name} yet"
+            )
+        visit(element, state, *args)
+
+    # -- statements ---------------------------------------------------------------------
+    def visit_select(
+        self,
+        stmt: Any,
+        state: _State,
+        result_columns: list[tuple[str, Any]] | None = None,
+        result_objects: list[tuple[Any, ...]] | None = None,
+    ) -> None:
+        w = state.write
+        w("SELECT ")
+        if stmt._distinct:
+            w("DISTINCT ")
+        state.in_columns = True
+        anon = 0
+        for i, col in enumerate(stmt._raw_columns):
+            if i:
+                w(", ")
+            key = getattr(col, "key", None) or getattr(col, "name", None)
+            self.process(col, state)
+            if col.__visit_name__ not in ("column", "label") or getattr(col, "is_literal", False):
+                anon += 1
+                key = f"anon_{anon}" if col.__visit_name__ != "column" else key
+                if col.__visit_name__ != "column":
+                    w(f" AS {key}")
+            if result_columns is not None:
+                result_columns.append((str(key or f"anon_{i}"), col.type))
+            if result_objects is not None:
+                result_objects.append((col,))
+        state.in_columns = False
+        froms = stmt._froms()
+        if froms:
+            w(" FROM ")
+            for i, f in enumerate(froms):
+                if i:
+                    w(", ")
+                self.process(f, state)
+        self._clause(stmt._where, " WHERE ", " AND ", state, and_=True)
+        self._clause(stmt._group_by, " GROUP BY ", ", ", state)
+        self._clause(stmt._having, " HAVING ", " AND ", state, and_=True)
+        self._clause(stmt._order_by, " ORDER BY ", ", ", state)
+        self.limit_clause(stmt, state)
+
+    def _clause(
+        self, items: list[Any], head: str, sep: str, state: _State, and_: bool = False
+    ) -> None:
+        if not items:
+            return
+        state.write(head)
+        for i, item in enumerate(items):
+            if i:
+                state.write(sep)
+            if and_ and len(items) > 1:
+                self.process(item.self_group(_ops.and_), state)
+            else:
+                self.process(item, state)
+
+    def limit_clause(self, stmt: Any, state: _State) -> None:
+        if stmt._limit is not None:
+            state.write(" LIMIT ")
+            self.process(stmt._limit, state)
+        elif stmt._offset is not None and self.dialect.offset_requires_limit:
+            state.write(" LIMIT -1")
+        if stmt._offset is not None:
+            state.write(" OFFSET ")
+            self.process(stmt._offset, state)
+
+    # -- FROM ---------------------------------------------------------------------------
+    def visit_table(self, table: Any, state: _State) -> None:
+        if table.schema:
+            state.write(quote_identifier(table.schema) + ".")
+        state.write(quote_identifier(table.name))
+
+    # -- expressions ----------------------------------------------------------------------
+    def visit_column(self, col: Any, state: _State) -> None:
+        if col.is_literal:
+            state.write(col.name)
+            return
+        if col.table is not None and col.table.name:
+            state.write(quote_identifier(col.table.name) + ".")
+        state.write(quote_identifier(col.name))
+
+    def visit_bindparam(self, bind: Any, state: _State) -> None:
+        name = state.bind_names.get(id(bind))
+        if name is None:
+            if bind.unique:
+                n = state.anon.get(bind.key, 0) + 1
+                state.anon[bind.key] = n
+                name = f"{bind.key}_{n}"
+            else:
+                name = bind.key
+                existing = state.binds.get(name)
+                if existing is not None and existing is not bind:
+                    raise exc.CompileError(
+                        f"Bind parameter {name!r} appears twice with different "
+                        "definitions; give them distinct names"
+                    )
+            state.bind_names[id(bind)] = name
+            state.binds[name] = bind
+        state.bind(name)
+
+    def visit_binary(self, binary: Any, state: _State) -> None:
+        op = binary.operator
+        self.process(binary.left, state)
+        state.write(f" {op.sql} ")
+        if op in (_ops.in_op, _ops.not_in_op) and binary.right.__visit_name__ != "bindparam":
+            state.write("(")
+            self.process(binary.right, state)
+            state.write(")")
+        else:
+            self.process(binary.right, state)
+
+    def visit_grouping(self, grouping: Any, state: _State) -> None:
+        state.write("(")
+        self.process(grouping.element, state)
+        state.write(")")
+
+    def visit_clauselist(self, clauses: Any, state: _State) -> None:
+        sep = ", " if clauses.operator is _ops.comma_op else f" {clauses.operator.sql} "
+        for i, c in enumerate(clauses.clauses):
+            if i:
+                state.write(sep)
+            self.process(c, state)
+
+    def visit_unary(self, unary: Any, state: _State) -> None:
+        if unary.operator is not None:
+            sql = unary.operator.sql
+            state.write(sql if sql == "-" else sql + " ")
+        self.process(unary.element, state)
+        if unary.modifier is not None:
+            state.write(" " + unary.modifier.sql)
+
+    def visit_label(self, label: Any, state: _State) -> None:
+        in_columns = state.in_columns
+        state.in_columns = False
+        self.process(label.element, state)
+        state.in_columns = in_columns
+        if in_columns:
+            state.write(" AS " + quote_identifier(label.name))
+
+    def visit_cast(self, cast: Any, state: _State) -> None:
+        state.write("CAST(")
+        self.process(cast.element, state)
+        state.write(f" AS {type_sql(cast.type, self.dialect)})")
+
+    def visit_null(self, elem: Any, state: _State) -> None:
+        state.write("NULL")
+
+    def visit_true(self, elem: Any, state: _State) -> None:
+        state.write("true" if self.dialect.supports_native_boolean else "1")
+
+    def visit_false(self, elem: Any, state: _State) -> None:
+        state.write("false" if self.dialect.supports_native_boolean else "0")
+
+
+def _bind_processors(
+    binds: Mapping[str, BindParameter], dialect: Any
+) -> dict[str, Callable[[Any], Any]]:
+    procs = {}
+    for key, b in binds.items():
+        proc = b.type.bind_processor(dialect)
+        if proc is not None:
+            procs[key] = proc
+    return procs
+
+
+class _GenericDialect:
+    """What ``str(statement)`` renders for: named binds, no database."""
+
+    name = "default"
+    paramstyle = "named"
+    positional = False
+    supports_native_boolean = True
+    offset_requires_limit = False
+    type_names: dict[str, str] = {}
+
+    def empty_set_expression(self, type_: Any) -> str:
+        return "SELECT 1 WHERE 1!=1"
+
+
+def generic_string(stmt: Any) -> str:
+    return SQLCompiler(_GenericDialect()).compile_statement(stmt).string

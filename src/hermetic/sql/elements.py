@@ -1,17 +1,24 @@
-"""Textual SQL: ``text()``, ``bindparam()``, ``column()`` and ``TextClause.columns()``.
+"""SQL expression elements: columns, bound values, operators, and textual SQL.
+
+Elements are immutable trees. Each class declares once which attributes are child
+elements (``_traverse``) and which are plain values that change the SQL (``_key_attrs``);
+that declaration drives the structural cache key (bound *values* excluded, so
+``col == 5`` and ``col == 6`` share one compiled form) and the ordered list of bound
+parameters whose values are extracted at execution.
 
 ``text("SELECT * FROM t WHERE id = :id")`` parses the ``:name`` placeholders once; a
 backslash before a colon (``\\:``) keeps it literal, and PostgreSQL casts such as
-``:x::int`` bind ``x``. Rendering for a driver's paramstyle happens in
-:mod:`hermetic.sql.compiler` and is cached on the (immutable) clause.
+``:x::int`` bind ``x``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from hermetic import exc
+from hermetic.sql import operators as ops
 from hermetic.sql import sqltypes
 from hermetic.sql.base import ClauseElement, Executable
 
@@ -19,7 +26,197 @@ from hermetic.sql.base import ClauseElement, Executable
 _BIND_RE = re.compile(r"(?<![:\w\\]):(\w+)")
 
 
-class BindParameter(ClauseElement):
+def _type_key(t: Any) -> Any:
+    key = getattr(t, "_static_cache_key", None)
+    if key is not None:
+        return key
+    try:
+        key = (type(t), tuple(sorted(vars(t).items())))
+        hash(key)
+    except TypeError:
+        key = (type(t), id(t))
+    return key
+
+
+class KeyedElement(ClauseElement):
+    """An element with a structural cache key (see the module docstring)."""
+
+    _traverse: ClassVar[tuple[str, ...]] = ()
+    _key_attrs: ClassVar[tuple[str, ...]] = ()
+
+    def _gen_key(self, binds: list[BindParameter]) -> tuple[Any, ...]:
+        parts: list[Any] = [type(self)]
+        for attr in self._key_attrs:
+            value = getattr(self, attr)
+            parts.append(value.name if isinstance(value, ops.Operator) else value)
+        for attr in self._traverse:
+            child = getattr(self, attr)
+            if child is None:
+                parts.append(None)
+            elif isinstance(child, (list, tuple)):
+                parts.append(tuple(c._gen_key(binds) for c in child))
+            else:
+                parts.append(child._gen_key(binds))
+        return tuple(parts)
+
+    def _key_and_binds(self) -> tuple[tuple[Any, ...], list[BindParameter]]:
+        binds: list[BindParameter] = []
+        return self._gen_key(binds), binds
+
+
+def _coerce(value: Any, like: ColumnElement | None = None) -> ColumnElement:
+    """A Python value becomes a bound parameter typed after ``like``; elements pass."""
+    if isinstance(value, ColumnElement):
+        return value
+    if isinstance(value, ClauseElement) and hasattr(value, "self_group"):
+        return value  # type: ignore[return-value]
+    if value is None:
+        return Null()
+    type_ = like.type if like is not None and like.type is not sqltypes.NULLTYPE else None
+    name = getattr(like, "key", None) or "param"
+    return BindParameter(name, value, type_=type_, unique=True)
+
+
+class ColumnElement(KeyedElement):
+    """An SQL expression with a type; Python operators build SQL expressions."""
+
+    __visit_name__ = "column_element"
+    type: Any = sqltypes.NULLTYPE
+    key: str | None = None
+    precedence: int = ops.P_ATOM
+
+    __hash__ = object.__hash__  # __eq__ builds SQL, identity still hashes
+
+    def self_group(self, against: ops.Operator | None = None) -> ColumnElement:
+        return self
+
+    # -- building -------------------------------------------------------------------
+    def _bin(
+        self, op: ops.Operator, other: Any, type_: Any = None, reverse: bool = False
+    ) -> BinaryExpression:
+        right = _coerce(other, self)
+        left: ColumnElement = self
+        if reverse:
+            left, right = right, left
+        if type_ is None:
+            type_ = (
+                sqltypes.Boolean()
+                if op.is_comparison
+                else (left.type if left.type is not sqltypes.NULLTYPE else right.type)
+            )
+        return BinaryExpression(left, right, op, type_)
+
+    def __eq__(self, other: Any) -> Any:
+        if other is None or isinstance(other, Null):
+            return BinaryExpression(self, Null(), ops.is_, sqltypes.Boolean())
+        return self._bin(ops.eq, other)
+
+    def __ne__(self, other: Any) -> Any:
+        if other is None or isinstance(other, Null):
+            return BinaryExpression(self, Null(), ops.is_not, sqltypes.Boolean())
+        return self._bin(ops.ne, other)
+
+    def __lt__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.lt, other)
+
+    def __le__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.le, other)
+
+    def __gt__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.gt, other)
+
+    def __ge__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.ge, other)
+
+    def __add__(self, other: Any) -> BinaryExpression:
+        if isinstance(self.type, sqltypes.String) and not isinstance(other, ColumnElement):
+            return self._bin(ops.concat_op, other)
+        return self._bin(ops.add, other)
+
+    def __radd__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.add, other, reverse=True)
+
+    def __sub__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.sub, other)
+
+    def __rsub__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.sub, other, reverse=True)
+
+    def __mul__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.mul, other)
+
+    def __rmul__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.mul, other, reverse=True)
+
+    def __truediv__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.truediv, other)
+
+    def __mod__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.mod, other)
+
+    def __neg__(self) -> UnaryExpression:
+        return UnaryExpression(self, operator=ops.neg, type_=self.type)
+
+    def __invert__(self) -> ColumnElement:
+        return not_(self)
+
+    def __and__(self, other: Any) -> ColumnElement:
+        return and_(self, other)
+
+    def __or__(self, other: Any) -> ColumnElement:
+        return or_(self, other)
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            "Boolean value of this SQL expression is not defined; combine conditions "
+            "with and_()/or_() (or & and |), not Python's `and`/`or`/`if`"
+        )
+
+    def is_(self, other: Any) -> BinaryExpression:
+        return BinaryExpression(self, _coerce(other, self), ops.is_, sqltypes.Boolean())
+
+    def is_not(self, other: Any) -> BinaryExpression:
+        return BinaryExpression(self, _coerce(other, self), ops.is_not, sqltypes.Boolean())
+
+    def like(self, other: Any, escape: str | None = None) -> BinaryExpression:
+        return self._bin(ops.like_op, other)
+
+    def ilike(self, other: Any, escape: str | None = None) -> BinaryExpression:
+        return self._bin(ops.ilike_op, other)
+
+    def not_like(self, other: Any, escape: str | None = None) -> BinaryExpression:
+        return self._bin(ops.not_like_op, other)
+
+    def in_(self, values: Any) -> BinaryExpression:
+        if isinstance(values, ClauseElement):
+            return BinaryExpression(self, values, ops.in_op, sqltypes.Boolean())  # type: ignore[arg-type]
+        bind = BindParameter(
+            self.key or "param", list(values), type_=self.type, expanding=True, unique=True
+        )
+        return BinaryExpression(self, bind, ops.in_op, sqltypes.Boolean())
+
+    def not_in(self, values: Any) -> BinaryExpression:
+        expr = self.in_(values)
+        return BinaryExpression(expr.left, expr.right, ops.not_in_op, sqltypes.Boolean())
+
+    def between(self, lower: Any, upper: Any) -> BinaryExpression:
+        pair = ClauseList([_coerce(lower, self), _coerce(upper, self)], ops.and_)
+        return BinaryExpression(self, pair, ops.between_op, sqltypes.Boolean())
+
+    def asc(self) -> UnaryExpression:
+        return UnaryExpression(self, modifier=ops.asc_op)
+
+    def desc(self) -> UnaryExpression:
+        return UnaryExpression(self, modifier=ops.desc_op)
+
+    def label(self, name: str) -> Label:
+        return Label(name, self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.key or ''}>"
+
+
+class BindParameter(ColumnElement):
     """A named bound value (``bindparam("x", 5, type_=Integer)``)."""
 
     __visit_name__ = "bindparam"
@@ -43,9 +240,12 @@ class BindParameter(ClauseElement):
             required = value is self._NO_VALUE and callable_ is None
         self.required = bool(required)
         if type_ is None:
-            self.type = (
-                sqltypes.type_for_value(value) if value is not self._NO_VALUE else sqltypes.NULLTYPE
-            )
+            if value is self._NO_VALUE:
+                self.type = sqltypes.NULLTYPE
+            elif expanding and isinstance(value, (list, tuple)) and value:
+                self.type = sqltypes.type_for_value(value[0])
+            else:
+                self.type = sqltypes.type_for_value(value)
         else:
             self.type = sqltypes.to_instance(type_)
         self.expanding = expanding
@@ -55,21 +255,263 @@ class BindParameter(ClauseElement):
     def effective_value(self) -> Any:
         return self.callable() if self.callable is not None else self.value
 
+    def _gen_key(self, binds: list[BindParameter]) -> tuple[Any, ...]:
+        binds.append(self)
+        return (
+            BindParameter,
+            self.key,
+            self.unique,
+            self.expanding,
+            self.required,
+            _type_key(self.type),
+        )
+
     def __repr__(self) -> str:
         return f"BindParameter({self.key!r}, {self.value!r}, type_={self.type!r})"
 
 
-class ColumnClause(ClauseElement):
-    """A named column not tied to a Table (``column("name", String)``)."""
+class ColumnClause(ColumnElement):
+    """A named column, alone (``column("name", String)``) or of a table."""
 
     __visit_name__ = "column"
+    _key_attrs = ("name", "is_literal", "_table_key")
 
-    def __init__(self, text: str, type_: Any = None) -> None:
+    def __init__(
+        self, text: str, type_: Any = None, is_literal: bool = False, _selectable: Any = None
+    ) -> None:
         self.name = self.key = text
         self.type = sqltypes.to_instance(type_)
+        self.is_literal = is_literal
+        self.table = _selectable
+
+    @property
+    def _table_key(self) -> Any:
+        t = self.table
+        return None if t is None else (getattr(t, "schema", None), t.name)
 
     def __repr__(self) -> str:
         return f"column({self.name!r})"
+
+
+class BinaryExpression(ColumnElement):
+    """``left <operator> right``."""
+
+    __visit_name__ = "binary"
+    _traverse = ("left", "right")
+    _key_attrs = ("operator",)
+
+    def __init__(
+        self, left: ColumnElement, right: ColumnElement, operator: ops.Operator, type_: Any = None
+    ) -> None:
+        self.left = left.self_group(operator)
+        # BETWEEN's right side is "a AND b", never parenthesized
+        between = operator is ops.between_op or operator is ops.not_between_op
+        self.right = right if between else right.self_group(operator)
+        self.operator = operator
+        self.type = sqltypes.to_instance(type_)
+        self.precedence = operator.precedence
+
+    def self_group(self, against: ops.Operator | None = None) -> ColumnElement:
+        if (
+            against is not None
+            and against.precedence >= self.operator.precedence
+            and not (against is self.operator and self.operator.commutative)
+        ):
+            return Grouping(self)
+        return self
+
+    def __bool__(self) -> bool:
+        # `col_a == col_b` in a dict lookup or `in` test compares identities, as in
+        # SQLAlchemy; any other truth test is an error.
+        if self.operator is ops.eq:
+            return self.left is self.right
+        if self.operator is ops.ne:
+            return self.left is not self.right
+        return ColumnElement.__bool__(self)
+
+    def _negate(self) -> ColumnElement:
+        negated = self.operator.negate
+        if negated is not None:
+            return BinaryExpression(self.left, self.right, negated, self.type)
+        return UnaryExpression(self.self_group(ops.inv), operator=ops.inv, type_=sqltypes.Boolean())
+
+
+class Grouping(ColumnElement):
+    """Parentheses around an element."""
+
+    __visit_name__ = "grouping"
+    _traverse = ("element",)
+
+    def __init__(self, element: ColumnElement) -> None:
+        self.element = element
+        self.type = element.type
+
+
+class ClauseList(ColumnElement):
+    """Elements joined by an operator (``a AND b AND c``, ``a, b``)."""
+
+    __visit_name__ = "clauselist"
+    _traverse = ("clauses",)
+    _key_attrs = ("operator",)
+
+    def __init__(
+        self,
+        clauses: Iterable[ColumnElement],
+        operator: ops.Operator = ops.comma_op,
+        type_: Any = None,
+    ) -> None:
+        self.operator = operator
+        self.clauses = [c.self_group(operator) for c in clauses]
+        self.type = sqltypes.to_instance(type_)
+        self.precedence = operator.precedence
+
+    def self_group(self, against: ops.Operator | None = None) -> ColumnElement:
+        if (
+            against is not None
+            and against is not self.operator
+            and (against.precedence >= self.operator.precedence)
+            and len(self.clauses) > 1
+        ):
+            return Grouping(self)
+        return self
+
+
+class BooleanClauseList(ClauseList):
+    """``and_()`` / ``or_()``."""
+
+
+class UnaryExpression(ColumnElement):
+    """``NOT x``, ``-x``, ``x DESC``, ``DISTINCT x``."""
+
+    __visit_name__ = "unary"
+    _traverse = ("element",)
+    _key_attrs = ("operator", "modifier")
+
+    def __init__(
+        self,
+        element: ColumnElement,
+        operator: ops.Operator | None = None,
+        modifier: ops.Operator | None = None,
+        type_: Any = None,
+    ) -> None:
+        self.element = element.self_group(operator or modifier)
+        self.operator = operator
+        self.modifier = modifier
+        self.type = sqltypes.to_instance(type_) if type_ is not None else element.type
+        self.precedence = (operator or modifier or ops.comma_op).precedence
+
+    def _negate(self) -> ColumnElement:
+        if self.operator is ops.inv:
+            return self.element
+        return UnaryExpression(self.self_group(ops.inv), operator=ops.inv, type_=sqltypes.Boolean())
+
+    def nulls_first(self) -> UnaryExpression:
+        return UnaryExpression(self, modifier=ops.nulls_first_op)
+
+    def nulls_last(self) -> UnaryExpression:
+        return UnaryExpression(self, modifier=ops.nulls_last_op)
+
+
+class Label(ColumnElement):
+    """``expr AS name``."""
+
+    __visit_name__ = "label"
+    _traverse = ("element",)
+    _key_attrs = ("name",)
+
+    def __init__(self, name: str, element: ColumnElement) -> None:
+        self.name = self.key = name
+        self.element = element
+        self.type = element.type
+
+
+class Cast(ColumnElement):
+    """``CAST(expr AS type)``."""
+
+    __visit_name__ = "cast"
+    _traverse = ("element",)
+    _key_attrs = ("_type_key",)
+
+    def __init__(self, element: Any, type_: Any) -> None:
+        self.type = sqltypes.to_instance(type_)
+        self.element = _coerce(element)
+
+    @property
+    def _type_key(self) -> Any:
+        return _type_key(self.type)
+
+
+class Null(ColumnElement):
+    __visit_name__ = "null"
+
+
+class True_(ColumnElement):
+    __visit_name__ = "true"
+    type = sqltypes.Boolean()
+
+
+class False_(ColumnElement):
+    __visit_name__ = "false"
+    type = sqltypes.Boolean()
+
+
+def and_(*clauses: Any) -> ColumnElement:
+    items = [_coerce(c) for c in clauses]
+    if len(items) == 1:
+        return items[0]
+    return BooleanClauseList(items, ops.and_, sqltypes.Boolean())
+
+
+def or_(*clauses: Any) -> ColumnElement:
+    items = [_coerce(c) for c in clauses]
+    if len(items) == 1:
+        return items[0]
+    return BooleanClauseList(items, ops.or_, sqltypes.Boolean())
+
+
+def not_(clause: Any) -> ColumnElement:
+    element = _coerce(clause)
+    negate = getattr(element, "_negate", None)
+    if negate is not None:
+        result: ColumnElement = negate()
+        return result
+    return UnaryExpression(element.self_group(ops.inv), operator=ops.inv, type_=sqltypes.Boolean())
+
+
+def cast(expression: Any, type_: Any) -> Cast:
+    return Cast(expression, type_)
+
+
+def literal(value: Any, type_: Any = None) -> BindParameter:
+    return BindParameter("param", value, type_=type_, unique=True)
+
+
+def literal_column(text: str, type_: Any = None) -> ColumnClause:
+    return ColumnClause(text, type_, is_literal=True)
+
+
+def null() -> Null:
+    return Null()
+
+
+def true() -> True_:
+    return True_()
+
+
+def false() -> False_:
+    return False_()
+
+
+def asc(column: ColumnElement) -> UnaryExpression:
+    return column.asc()
+
+
+def desc(column: ColumnElement) -> UnaryExpression:
+    return column.desc()
+
+
+def _columns(items: Sequence[Any]) -> list[ColumnElement]:
+    return [_coerce(i) for i in items]
 
 
 class TextClause(Executable):

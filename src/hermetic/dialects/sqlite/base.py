@@ -16,6 +16,7 @@ class SQLiteDialect(Dialect):
     supports_native_boolean = False
     supports_native_datetime = False
     supports_native_decimal = False
+    offset_requires_limit = True
     non_transactional_keywords: ClassVar[frozenset[str]] = frozenset(
         {"PRAGMA", "VACUUM", "ATTACH", "DETACH"}
     )

@@ -1,0 +1,258 @@
+"""FROM-clause elements and ``select()``.
+
+This is the first slice of the selectables: lightweight ``table()`` / ``column()``,
+and a generative ``select()`` with columns, FROM, WHERE, GROUP BY, HAVING, ORDER BY,
+LIMIT/OFFSET and DISTINCT. Joins, aliases, subqueries, CTEs and compound selects follow
+(docs/design-sql.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from hermetic import exc
+from hermetic.sql import operators as ops
+from hermetic.sql.base import Executable
+from hermetic.sql.elements import (
+    BindParameter,
+    ColumnClause,
+    ColumnElement,
+    KeyedElement,
+    _coerce,
+    and_,
+)
+
+
+class ColumnCollection:
+    """``table.c``: columns by key, in order; attribute and item access."""
+
+    def __init__(self, columns: Iterable[ColumnElement]) -> None:
+        self._cols: dict[str, ColumnElement] = {}
+        for c in columns:
+            self._cols[c.key or ""] = c
+
+    def __getattr__(self, key: str) -> ColumnElement:
+        try:
+            col: ColumnElement = self.__dict__["_cols"][key]
+            return col
+        except KeyError:
+            raise AttributeError(
+                f"No column {key!r}; the columns are {', '.join(self._cols) or 'none'}"
+            ) from None
+
+    def __getitem__(self, key: str | int) -> ColumnElement:
+        if isinstance(key, int):
+            return list(self._cols.values())[key]
+        return self._cols[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._cols.values())
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._cols
+
+    def keys(self) -> list[str]:
+        return list(self._cols)
+
+
+class FromClause(KeyedElement):
+    """Something that can appear after FROM."""
+
+    __visit_name__ = "fromclause"
+    name: str = ""
+    schema: str | None = None
+    c: ColumnCollection
+
+    @property
+    def columns(self) -> ColumnCollection:
+        return self.c
+
+    def select(self) -> Select:
+        return Select([self])
+
+
+class TableClause(FromClause):
+    """A table known by name and the columns given (``table("t", column("a"))``)."""
+
+    __visit_name__ = "table"
+    _key_attrs = ("name", "schema")
+
+    def __init__(self, name: str, *columns: ColumnClause, schema: str | None = None) -> None:
+        self.name = name
+        self.schema = schema
+        cols = []
+        for c in columns:
+            c.table = self
+            cols.append(c)
+        self.c = ColumnCollection(cols)
+
+    def __repr__(self) -> str:
+        return f"table({self.name!r})"
+
+
+def table(name: str, *columns: ColumnClause, schema: str | None = None) -> TableClause:
+    return TableClause(name, *columns, schema=schema)
+
+
+class Select(Executable, KeyedElement):
+    """``SELECT ...``: generative; every method returns a new statement."""
+
+    __visit_name__ = "select"
+    _is_textual = False
+    _traverse = (
+        "_raw_columns",
+        "_from_obj",
+        "_where",
+        "_group_by",
+        "_having",
+        "_order_by",
+        "_limit",
+        "_offset",
+    )
+    _key_attrs = ("_distinct",)
+
+    def __init__(self, entities: Iterable[Any] = ()) -> None:
+        self._raw_columns: list[Any] = []
+        self._from_obj: list[FromClause] = []
+        self._where: list[ColumnElement] = []
+        self._group_by: list[ColumnElement] = []
+        self._having: list[ColumnElement] = []
+        self._order_by: list[ColumnElement] = []
+        self._limit: BindParameter | None = None
+        self._offset: BindParameter | None = None
+        self._distinct = False
+        for e in entities:
+            if isinstance(e, FromClause):
+                self._raw_columns.extend(e.c)
+            elif isinstance(e, ColumnElement):
+                self._raw_columns.append(e)
+            else:
+                raise exc.ArgumentError(
+                    f"select() takes columns, tables or SQL expressions, got {e!r}; wrap "
+                    "literal values in literal() and SQL text in literal_column() or text()"
+                )
+
+    def _generate(self) -> Select:
+        new = Select.__new__(Select)
+        new.__dict__ = self.__dict__.copy()
+        new.__dict__.pop("_compiled_cache", None)
+        for attr in ("_raw_columns", "_from_obj", "_where", "_group_by", "_having", "_order_by"):
+            new.__dict__[attr] = list(self.__dict__[attr])
+        return new
+
+    @property
+    def selected_columns(self) -> ColumnCollection:
+        return ColumnCollection(self._raw_columns)
+
+    def where(self, *criteria: Any) -> Select:
+        new = self._generate()
+        new._where.extend(_coerce(c) for c in criteria)
+        return new
+
+    filter = where
+
+    def select_from(self, *froms: FromClause) -> Select:
+        new = self._generate()
+        new._from_obj.extend(froms)
+        return new
+
+    def order_by(self, *clauses: Any) -> Select:
+        new = self._generate()
+        if len(clauses) == 1 and clauses[0] is None:
+            new._order_by = []
+        else:
+            new._order_by.extend(_coerce(c) for c in clauses)
+        return new
+
+    def group_by(self, *clauses: Any) -> Select:
+        new = self._generate()
+        new._group_by.extend(_coerce(c) for c in clauses)
+        return new
+
+    def having(self, *criteria: Any) -> Select:
+        new = self._generate()
+        new._having.extend(_coerce(c) for c in criteria)
+        return new
+
+    def limit(self, limit: int | None) -> Select:
+        new = self._generate()
+        new._limit = None if limit is None else BindParameter("param", int(limit), unique=True)
+        return new
+
+    def offset(self, offset: int | None) -> Select:
+        new = self._generate()
+        new._offset = None if offset is None else BindParameter("param", int(offset), unique=True)
+        return new
+
+    def distinct(self) -> Select:
+        new = self._generate()
+        new._distinct = True
+        return new
+
+    def add_columns(self, *entities: Any) -> Select:
+        new = self._generate()
+        new._raw_columns.extend(Select(entities)._raw_columns)
+        return new
+
+    def with_only_columns(self, *entities: Any) -> Select:
+        new = self._generate()
+        new._raw_columns = Select(entities)._raw_columns
+        return new
+
+    @property
+    def whereclause(self) -> ColumnElement | None:
+        return and_(*self._where) if self._where else None
+
+    def _froms(self) -> list[FromClause]:
+        """Explicit FROMs, then the tables of the columns and criteria, in order of
+        first appearance, each once."""
+        seen: dict[int, FromClause] = {}
+        for f in self._from_obj:
+            seen.setdefault(id(f), f)
+        for group in (self._raw_columns, self._where, self._group_by, self._having, self._order_by):
+            for elem in group:
+                for t in _tables_of(elem):
+                    seen.setdefault(id(t), t)
+        return list(seen.values())
+
+    @property
+    def _cache_key(self) -> Any:
+        return self._key_and_binds()[0]
+
+    def _compile_for(self, dialect: Any) -> Any:
+        from hermetic.sql.compiler import SQLCompiler
+
+        return SQLCompiler(dialect).compile_statement(self)
+
+    def __str__(self) -> str:
+        from hermetic.sql.compiler import generic_string
+
+        return generic_string(self)
+
+
+def _tables_of(elem: Any) -> Iterable[FromClause]:
+    if isinstance(elem, ColumnClause):
+        if elem.table is not None:
+            yield elem.table
+        return
+    for attr in getattr(elem, "_traverse", ()):
+        child = getattr(elem, attr)
+        if child is None:
+            continue
+        if isinstance(child, (list, tuple)):
+            for c in child:
+                yield from _tables_of(c)
+        else:
+            yield from _tables_of(child)
+
+
+def select(*entities: Any) -> Select:
+    """``SELECT`` of columns, tables or expressions."""
+    return Select(entities)
+
+
+__all__ = ["ColumnCollection", "FromClause", "Select", "TableClause", "select", "table", "ops"]

@@ -1,0 +1,180 @@
+"""The first slice of the Core: expressions, select() and the compiler with its cache.
+
+Compile snapshots (SQL and parameters) per dialect, then the same statements run on real
+SQLite and PostgreSQL, and the engine's structural cache serving structurally equal
+statements with their own values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from hermetic import (
+    Integer,
+    String,
+    and_,
+    cast,
+    column,
+    exc,
+    false,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    table,
+    text,
+    true,
+)
+from hermetic.dialects.postgresql.base import PGDialect
+from hermetic.dialects.sqlite.base import SQLiteDialect
+from hermetic.engine import Engine
+from hermetic.sql.compiler import SQLCompiler
+
+users = table("users", column("id", Integer), column("name", String), column("order", Integer))
+u = users.c
+
+SQLITE = SQLiteDialect(driver="pysqlite", paramstyle="named")
+PG = PGDialect(driver="psycopg", paramstyle="pyformat")
+
+CASES = [
+    (
+        select(u.id, u.name).where(u.id == 5),
+        "SELECT users.id, users.name FROM users WHERE users.id = :id_1",
+        "SELECT users.id, users.name FROM users WHERE users.id = %(id_1)s",
+        {"id_1": 5},
+    ),
+    (
+        select(u.id).where(u.id > 1, or_(u.name == "a", u.name.is_(None))),
+        "SELECT users.id FROM users WHERE users.id > :id_1 AND "
+        "(users.name = :name_1 OR users.name IS NULL)",
+        "SELECT users.id FROM users WHERE users.id > %(id_1)s AND "
+        "(users.name = %(name_1)s OR users.name IS NULL)",
+        {"id_1": 1, "name_1": "a"},
+    ),
+    (
+        select(u.id).where(not_(u.id == 3), ~u.name.like("x%")),
+        "SELECT users.id FROM users WHERE users.id != :id_1 AND users.name NOT LIKE :name_1",
+        "SELECT users.id FROM users WHERE users.id != %(id_1)s AND users.name NOT LIKE %(name_1)s",
+        {"id_1": 3, "name_1": "x%"},
+    ),
+    (
+        select((u.id + 1).label("next"), u.order).order_by(u.order.desc()).limit(2).offset(1),
+        'SELECT users.id + :id_1 AS next, users."order" FROM users '
+        'ORDER BY users."order" DESC LIMIT :param_1 OFFSET :param_2',
+        'SELECT users.id + %(id_1)s AS next, users."order" FROM users '
+        'ORDER BY users."order" DESC LIMIT %(param_1)s OFFSET %(param_2)s',
+        {"id_1": 1, "param_1": 2, "param_2": 1},
+    ),
+    (
+        select(u.id).where(u.id.between(1, 4)).offset(2),
+        "SELECT users.id FROM users WHERE users.id BETWEEN :id_1 AND :id_2 "
+        "LIMIT -1 OFFSET :param_1",
+        "SELECT users.id FROM users WHERE users.id BETWEEN %(id_1)s AND %(id_2)s "
+        "OFFSET %(param_1)s",
+        {"id_1": 1, "id_2": 4, "param_1": 2},
+    ),
+    (
+        select(u.id).where((u.id + 2) * 3 == 9),
+        "SELECT users.id FROM users WHERE (users.id + :id_1) * :param_1 = :param_2",
+        "SELECT users.id FROM users WHERE (users.id + %(id_1)s) * %(param_1)s = %(param_2)s",
+        {"id_1": 2, "param_1": 3, "param_2": 9},
+    ),
+    (
+        select(cast(u.id, String(10)), literal(7), null(), true(), false()),
+        "SELECT CAST(users.id AS VARCHAR(10)) AS anon_1, :param_1 AS anon_2, NULL AS anon_3,"
+        " 1 AS anon_4, 0 AS anon_5 FROM users",
+        "SELECT CAST(users.id AS VARCHAR(10)) AS anon_1, %(param_1)s AS anon_2, "
+        "NULL AS anon_3, true AS anon_4, false AS anon_5 FROM users",
+        {"param_1": 7},
+    ),
+]
+
+
+@pytest.mark.parametrize(("stmt", "sqlite_sql", "pg_sql", "params"), CASES)
+def test_compile_snapshots(stmt: object, sqlite_sql: str, pg_sql: str, params: dict) -> None:
+    for dialect, expected in ((SQLITE, sqlite_sql), (PG, pg_sql)):
+        compiled = SQLCompiler(dialect).compile_statement(stmt)
+        assert compiled.string == expected
+        assert compiled.construct_params(None) == params
+
+
+def test_str_renders_generic_sql() -> None:
+    assert str(select(u.id).where(u.name == "x")) == (
+        "SELECT users.id FROM users WHERE users.name = :name_1"
+    )
+
+
+def test_python_truth_of_sql_is_an_error() -> None:
+    with pytest.raises(TypeError, match="and_"):
+        bool(u.id > 1)
+    assert bool(u.id == u.id) and not bool(u.id == u.name)  # identity, for dict lookups
+
+
+def test_cache_key_ignores_values() -> None:
+    k1, b1 = select(u.id).where(u.id == 1)._key_and_binds()
+    k2, b2 = select(u.id).where(u.id == 2)._key_and_binds()
+    k3, _ = select(u.id).where(u.id > 2)._key_and_binds()
+    assert k1 == k2 and k1 != k3
+    assert [b.value for b in b1] == [1] and [b.value for b in b2] == [2]
+
+
+@pytest.fixture
+def people(engine: Engine) -> Iterator[tuple[Engine, object]]:
+    name = f"people_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, name VARCHAR(200))"))
+        conn.execute(
+            text(f"INSERT INTO {name} (id, name) VALUES (:id, :name)"),
+            [{"id": i, "name": f"n{i}"} for i in range(1, 11)],
+        )
+    t = table(name, column("id", Integer), column("name", String))
+    yield engine, t
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {name}"))
+
+
+def test_select_runs_and_reuses_compiled_form(people: tuple[Engine, object]) -> None:
+    engine, t = people
+    c = t.c  # type: ignore[attr-defined]
+
+    def query(lo: int) -> object:
+        return (
+            select(c.id, c.name)
+            .where(c.id > lo, or_(c.name != "n9", c.id.between(1, 2)))
+            .order_by(c.id.desc())
+            .limit(3)
+        )
+
+    with engine.connect() as conn:
+        before = len(engine._compiled_cache)
+        first = conn.execute(query(3)).all()
+        second = conn.execute(query(7)).all()  # same structure: the cached form, new values
+        assert len(engine._compiled_cache) == before + 1
+        assert [r.id for r in first] == [10, 8, 7]
+        assert [r.id for r in second] == [10, 8]
+        assert first[0]._mapping[c.id] == 10 and first[0]._mapping["name"] == "n10"
+        assert conn.execute(select(c.id).where(c.id.in_([2, 4]))).scalars().all() == [2, 4]
+        assert conn.execute(select(c.id).where(c.id.in_([]))).scalars().all() == []
+        assert len(conn.execute(select(c.id).where(c.id.not_in([]))).all()) == 10
+        assert conn.execute(select(c.name).where(and_(c.id == 1, true()))).scalar() == "n1"
+        assert conn.execute(select(c.id).where(false())).all() == []
+        assert conn.execute(select(c.id).where(c.name.is_(None))).all() == []
+        assert conn.execute(select(c.id).order_by(c.id).offset(8)).scalars().all() == [9, 10]
+
+
+def test_hostile_values_are_bound(people: tuple[Engine, object]) -> None:
+    engine, t = people
+    c = t.c  # type: ignore[attr-defined]
+    hostile = 'x\'); DROP TABLE users; --\\ "é"'
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE {t.name} SET name = :n WHERE id = 1"), {"n": hostile})  # type: ignore[attr-defined]
+        assert conn.execute(select(c.id).where(c.name == hostile)).scalar_one() == 1
+
+
+def test_select_rejects_non_sql() -> None:
+    with pytest.raises(exc.ArgumentError, match="literal"):
+        select("id")
