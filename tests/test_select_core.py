@@ -19,7 +19,9 @@ from hermetic import (
     cast,
     column,
     exc,
+    exists,
     false,
+    func,
     literal,
     not_,
     null,
@@ -178,3 +180,92 @@ def test_hostile_values_are_bound(people: tuple[Engine, object]) -> None:
 def test_select_rejects_non_sql() -> None:
     with pytest.raises(exc.ArgumentError, match="literal"):
         select("id")
+
+
+addresses = table(
+    "addresses", column("id", Integer), column("user_id", Integer), column("email", String)
+)
+a = addresses.c
+
+
+def test_join_subquery_function_snapshots() -> None:
+    stmt = (
+        select(u.name, func.count(a.id))
+        .join_from(users, addresses, u.id == a.user_id)
+        .group_by(u.name)
+        .having(func.count(a.id) > 1)
+    )
+    assert str(stmt) == (
+        "SELECT users.name, count(addresses.id) AS count_1 FROM users "
+        "JOIN addresses ON users.id = addresses.user_id GROUP BY users.name "
+        "HAVING count(addresses.id) > :count_1"
+    )
+    sub = select(a.user_id, func.count().label("n")).group_by(a.user_id).subquery("cnt")
+    assert str(select(u.name, sub.c.n).outerjoin(sub, u.id == sub.c.user_id)) == (
+        "SELECT users.name, cnt.n FROM users LEFT OUTER JOIN (SELECT addresses.user_id, "
+        "count(*) AS n FROM addresses GROUP BY addresses.user_id) AS cnt "
+        "ON users.id = cnt.user_id"
+    )
+    correlated = select(func.count(a.id)).where(a.user_id == u.id).scalar_subquery()
+    assert str(select(u.name, correlated.label("c"))) == (
+        "SELECT users.name, (SELECT count(addresses.id) AS count_1 FROM addresses "
+        "WHERE addresses.user_id = users.id) AS c FROM users"
+    )
+    assert str(select(u.id).where(exists(select(a.id).where(a.user_id == u.id)))) == (
+        "SELECT users.id FROM users WHERE EXISTS (SELECT addresses.id FROM addresses "
+        "WHERE addresses.user_id = users.id)"
+    )
+    assert str(select(func.current_timestamp(), func.my_schema.fn(u.id))) == (
+        "SELECT CURRENT_TIMESTAMP AS current_timestamp_1, my_schema.fn(users.id) AS fn_1 FROM users"
+    )
+
+
+def test_join_needs_on_clause_without_foreign_keys() -> None:
+    with pytest.raises(exc.NoForeignKeysError, match="ON clause"):
+        select(u.id).join(addresses)
+
+
+def test_joins_and_subqueries_run(engine: Engine) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    ut = table(f"u_{suffix}", column("id", Integer), column("name", String))
+    at = table(f"a_{suffix}", column("id", Integer), column("user_id", Integer))
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {ut.name} (id INTEGER PRIMARY KEY, name VARCHAR(20))"))
+        conn.execute(text(f"CREATE TABLE {at.name} (id INTEGER PRIMARY KEY, user_id INTEGER)"))
+        conn.execute(
+            text(f"INSERT INTO {ut.name} VALUES (:id, :name)"),
+            [{"id": 1, "name": "ann"}, {"id": 2, "name": "bob"}, {"id": 3, "name": "cy"}],
+        )
+        conn.execute(
+            text(f"INSERT INTO {at.name} VALUES (:id, :uid)"),
+            [{"id": 10, "uid": 1}, {"id": 11, "uid": 1}, {"id": 12, "uid": 2}],
+        )
+    try:
+        with engine.connect() as conn:
+            counted = conn.execute(
+                select(ut.c.name, func.count(at.c.id))
+                .join_from(ut, at, ut.c.id == at.c.user_id)
+                .group_by(ut.c.name)
+                .order_by(ut.c.name)
+            ).all()
+            assert [tuple(r) for r in counted] == [("ann", 2), ("bob", 1)]
+            sub = select(at.c.user_id, func.count().label("n")).group_by(at.c.user_id).subquery()
+            rows = conn.execute(
+                select(ut.c.name, sub.c.n)
+                .outerjoin(sub, ut.c.id == sub.c.user_id)
+                .order_by(ut.c.id)
+            ).all()
+            assert [tuple(r) for r in rows] == [("ann", 2), ("bob", 1), ("cy", None)]
+            n = select(func.count(at.c.id)).where(at.c.user_id == ut.c.id).scalar_subquery()
+            assert conn.execute(select(ut.c.name, n.label("n")).order_by(ut.c.id)).all() == [
+                ("ann", 2),
+                ("bob", 1),
+                ("cy", 0),
+            ]
+            has = exists(select(at.c.id).where(at.c.user_id == ut.c.id))
+            assert conn.execute(select(ut.c.name).where(~has)).scalars().all() == ["cy"]
+            assert conn.execute(select(func.max(ut.c.id))).scalar() == 3
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE {at.name}"))
+            conn.execute(text(f"DROP TABLE {ut.name}"))

@@ -34,7 +34,8 @@ from hermetic.sql.elements import (
     text,
     true,
 )
-from hermetic.sql.selectable import select, table
+from hermetic.sql.functions import func
+from hermetic.sql.selectable import exists, select, table
 from hermetic.types import (
     ARRAY,
     BIGINT,
@@ -160,6 +161,8 @@ __all__ = [
     "null",
     "or_",
     "pool",
+    "exists",
+    "func",
     "select",
     "table",
     "text",

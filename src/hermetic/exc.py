@@ -102,6 +102,14 @@ class ObjectNotExecutableError(ArgumentError):
         return self.__class__, (self.target,)
 
 
+class NoForeignKeysError(ArgumentError):
+    """A join's ON clause could not be inferred: no foreign key links the two sides."""
+
+
+class AmbiguousForeignKeysError(ArgumentError):
+    """A join's ON clause could not be inferred: several foreign keys link the sides."""
+
+
 class CompileError(HermeticError):
     """A statement could not be rendered to SQL."""
 

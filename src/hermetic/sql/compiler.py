@@ -380,7 +380,7 @@ def type_sql(type_: Any, dialect: Any) -> str:
 class _State:
     """What one compilation accumulates (passed to every visit method)."""
 
-    __slots__ = ("anon", "bind_names", "binds", "buf", "in_columns", "template")
+    __slots__ = ("anon", "bind_names", "binds", "buf", "enclosing", "in_columns", "template")
 
     def __init__(self) -> None:
         self.template: list[tuple[str, str | None]] = []
@@ -389,6 +389,8 @@ class _State:
         self.binds: dict[str, BindParameter] = {}
         self.anon: dict[str, int] = {}
         self.in_columns = False
+        # FROM entries of the enclosing SELECTs, for auto-correlation of subqueries
+        self.enclosing: list[set[int]] = []
 
     def write(self, text: str) -> None:
         self.buf.append(text)
@@ -461,24 +463,38 @@ class SQLCompiler:
         w("SELECT ")
         if stmt._distinct:
             w("DISTINCT ")
+        outer_columns = state.in_columns
+        froms = stmt._froms()
+        if state.enclosing:
+            # auto-correlation: a nested SELECT does not repeat the enclosing query's
+            # tables in its FROM (unless that would leave it none)
+            outer = state.enclosing[-1]
+            inner = [f for f in froms if id(f) not in outer]
+            if inner:
+                froms = inner
+        state.enclosing.append({id(c) for f in froms for c in f._covers()})
         state.in_columns = True
         anon = 0
         for i, col in enumerate(stmt._raw_columns):
             if i:
                 w(", ")
+            visit = col.__visit_name__
             key = getattr(col, "key", None) or getattr(col, "name", None)
             self.process(col, state)
-            if col.__visit_name__ not in ("column", "label") or getattr(col, "is_literal", False):
+            if visit == "function":
+                n = state.anon.get("fn:" + col.name, 0) + 1
+                state.anon["fn:" + col.name] = n
+                key = f"{col.name}_{n}"
+                w(f" AS {quote_identifier(key)}")
+            elif visit not in ("column", "label"):
                 anon += 1
-                key = f"anon_{anon}" if col.__visit_name__ != "column" else key
-                if col.__visit_name__ != "column":
-                    w(f" AS {key}")
+                key = f"anon_{anon}"
+                w(f" AS {key}")
             if result_columns is not None:
                 result_columns.append((str(key or f"anon_{i}"), col.type))
             if result_objects is not None:
                 result_objects.append((col,))
         state.in_columns = False
-        froms = stmt._froms()
         if froms:
             w(" FROM ")
             for i, f in enumerate(froms):
@@ -490,6 +506,8 @@ class SQLCompiler:
         self._clause(stmt._having, " HAVING ", " AND ", state, and_=True)
         self._clause(stmt._order_by, " ORDER BY ", ", ", state)
         self.limit_clause(stmt, state)
+        state.enclosing.pop()
+        state.in_columns = outer_columns
 
     def _clause(
         self, items: list[Any], head: str, sep: str, state: _State, and_: bool = False
@@ -520,6 +538,60 @@ class SQLCompiler:
         if table.schema:
             state.write(quote_identifier(table.schema) + ".")
         state.write(quote_identifier(table.name))
+
+    def visit_join(self, join: Any, state: _State) -> None:
+        self.process(join.left, state)
+        if join.full:
+            state.write(" FULL OUTER JOIN ")
+        elif join.isouter:
+            state.write(" LEFT OUTER JOIN ")
+        else:
+            state.write(" JOIN ")
+        self.process(join.right, state)
+        state.write(" ON ")
+        self.process(join.onclause, state)
+
+    def visit_alias(self, alias: Any, state: _State) -> None:
+        element = alias.element
+        if element.__visit_name__ == "select":
+            self._nested_select(element, state)
+        else:
+            self.process(element, state)
+        state.write(" AS " + quote_identifier(alias.name))
+
+    visit_subquery = visit_alias
+
+    def _nested_select(self, select: Any, state: _State) -> None:
+        in_columns = state.in_columns
+        state.in_columns = False
+        state.write("(")
+        self.process(select, state)
+        state.write(")")
+        state.in_columns = in_columns
+
+    def visit_scalar_select(self, elem: Any, state: _State) -> None:
+        self._nested_select(elem.element, state)
+
+    def visit_exists(self, elem: Any, state: _State) -> None:
+        state.write("EXISTS ")
+        self._nested_select(elem.element, state)
+
+    def visit_function(self, fn: Any, state: _State) -> None:
+        from hermetic.sql.functions import NO_PARENS
+
+        name = ".".join([*(quote_identifier(p) for p in fn.packagenames), fn.name])
+        args = fn.clause_expr.clauses
+        if not args and fn.name.lower() in NO_PARENS and not fn.packagenames:
+            state.write(name.upper())
+            return
+        state.write(name + "(")
+        if not args and fn.name.lower() == "count":
+            state.write("*")
+        in_columns = state.in_columns
+        state.in_columns = False
+        self.process(fn.clause_expr, state)
+        state.in_columns = in_columns
+        state.write(")")
 
     # -- expressions ----------------------------------------------------------------------
     def visit_column(self, col: Any, state: _State) -> None:

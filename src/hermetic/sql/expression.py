@@ -27,9 +27,30 @@ from hermetic.sql.elements import (
     text,
     true,
 )
-from hermetic.sql.selectable import FromClause, Select, TableClause, select, table
+from hermetic.sql.functions import Function, func
+from hermetic.sql.selectable import (
+    Alias,
+    Exists,
+    FromClause,
+    Join,
+    ScalarSelect,
+    Select,
+    Subquery,
+    TableClause,
+    exists,
+    select,
+    table,
+)
 
 __all__ = [
+    "Alias",
+    "Exists",
+    "Function",
+    "Join",
+    "ScalarSelect",
+    "Subquery",
+    "exists",
+    "func",
     "BinaryExpression",
     "BooleanClauseList",
     "Cast",

@@ -8,11 +8,13 @@ LIMIT/OFFSET and DISTINCT. Joins, aliases, subqueries, CTEs and compound selects
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
 from hermetic import exc
 from hermetic.sql import operators as ops
+from hermetic.sql import sqltypes
 from hermetic.sql.base import Executable
 from hermetic.sql.elements import (
     BindParameter,
@@ -21,6 +23,7 @@ from hermetic.sql.elements import (
     KeyedElement,
     _coerce,
     and_,
+    literal_column,
 )
 
 
@@ -74,6 +77,21 @@ class FromClause(KeyedElement):
     def select(self) -> Select:
         return Select([self])
 
+    def join(
+        self, right: FromClause, onclause: Any = None, isouter: bool = False, full: bool = False
+    ) -> Join:
+        return Join(self, right, onclause, isouter=isouter, full=full)
+
+    def outerjoin(self, right: FromClause, onclause: Any = None, full: bool = False) -> Join:
+        return Join(self, right, onclause, isouter=True, full=full)
+
+    def alias(self, name: str | None = None) -> Alias:
+        return Alias(self, name)
+
+    def _covers(self) -> list[FromClause]:
+        """The FROM entries this one stands for (a join covers both of its sides)."""
+        return [self]
+
 
 class TableClause(FromClause):
     """A table known by name and the columns given (``table("t", column("a"))``)."""
@@ -92,6 +110,116 @@ class TableClause(FromClause):
 
     def __repr__(self) -> str:
         return f"table({self.name!r})"
+
+
+class Join(FromClause):
+    """``left [LEFT OUTER | FULL OUTER] JOIN right ON onclause``."""
+
+    __visit_name__ = "join"
+    _traverse = ("left", "right", "onclause")
+    _key_attrs = ("isouter", "full")
+
+    def __init__(
+        self,
+        left: FromClause,
+        right: FromClause,
+        onclause: Any = None,
+        isouter: bool = False,
+        full: bool = False,
+    ) -> None:
+        self.left = left
+        self.right = right
+        self.isouter = isouter
+        self.full = full
+        self.onclause = _coerce(onclause) if onclause is not None else _infer_onclause(left, right)
+        self.c = ColumnCollection([*left.c, *right.c])
+
+    def _covers(self) -> list[FromClause]:
+        return [self, *self.left._covers(), *self.right._covers()]
+
+
+def _infer_onclause(left: FromClause, right: FromClause) -> ColumnElement:
+    """The join condition from foreign keys between the two sides (schema Tables)."""
+    left_ids = {id(t) for t in left._covers()}
+    pairs: list[ColumnElement] = [
+        fk.parent == fk.column
+        for fk in getattr(right, "foreign_keys", ()) or ()
+        if id(fk.column.table) in left_ids
+    ]
+    pairs.extend(
+        fk.parent == fk.column
+        for side in left._covers()
+        for fk in getattr(side, "foreign_keys", ()) or ()
+        if fk.column.table is right
+    )
+    if not pairs:
+        raise exc.NoForeignKeysError(
+            f"Can't find any foreign key relationships between {_name(left)!r} and "
+            f"{_name(right)!r}; pass the ON clause: a.join(b, a.c.x == b.c.y)"
+        )
+    if len(pairs) > 1:
+        raise exc.AmbiguousForeignKeysError(
+            f"There are {len(pairs)} foreign keys between {_name(left)!r} and "
+            f"{_name(right)!r}; pass the ON clause explicitly to choose one"
+        )
+    return pairs[0]
+
+
+def _name(f: FromClause) -> str:
+    return getattr(f, "name", None) or type(f).__name__
+
+
+_anon_counter = itertools.count(1)
+
+
+class Alias(FromClause):
+    """A FROM element under another name (``t.alias("u")``, ``select.subquery()``)."""
+
+    __visit_name__ = "alias"
+    _traverse = ("element",)
+    _key_attrs = ("name",)
+
+    def __init__(self, element: Any, name: str | None = None) -> None:
+        self.element = element
+        self.name = name or f"anon_{next(_anon_counter)}"
+        source = element.c if isinstance(element, FromClause) else element.selected_columns
+        self.c = ColumnCollection(
+            ColumnClause(col.key or "", col.type, _selectable=self) for col in source
+        )
+
+
+class Subquery(Alias):
+    __visit_name__ = "subquery"
+
+
+class ScalarSelect(ColumnElement):
+    """``(SELECT ...)`` used as a value."""
+
+    __visit_name__ = "scalar_select"
+    _traverse = ("element",)
+
+    def __init__(self, element: Select) -> None:
+        self.element = element
+        cols = element._raw_columns
+        self.type = cols[0].type if cols else sqltypes.NULLTYPE
+
+
+class Exists(ColumnElement):
+    """``EXISTS (SELECT ...)``."""
+
+    __visit_name__ = "exists"
+    _traverse = ("element",)
+
+    def __init__(self, element: Select) -> None:
+        self.element = element
+        self.type = sqltypes.Boolean()
+
+
+def exists(*args: Any) -> Exists:
+    """``exists(select(...))``, or ``exists(col, ...)`` for ``EXISTS (SELECT col ...)``."""
+    if len(args) == 1 and isinstance(args[0], Select):
+        return Exists(args[0])
+    return Exists(Select(args or (literal_column("*"),)))
 
 
 def table(name: str, *columns: ColumnClause, schema: str | None = None) -> TableClause:
@@ -203,6 +331,54 @@ class Select(Executable, KeyedElement):
         new._raw_columns = Select(entities)._raw_columns
         return new
 
+    def join(
+        self, target: FromClause, onclause: Any = None, *, isouter: bool = False, full: bool = False
+    ) -> Select:
+        """Join ``target`` to the last FROM (the leftmost table selected, or the last join)."""
+        new = self._generate()
+        if new._from_obj:
+            left = new._from_obj.pop()
+        else:
+            froms = self._froms()
+            if not froms:
+                raise exc.InvalidRequestError(
+                    "Nothing to join from: select some columns first, or use join_from()"
+                )
+            left = froms[0]
+        new._from_obj.append(Join(left, target, onclause, isouter, full))
+        return new
+
+    def outerjoin(self, target: FromClause, onclause: Any = None, *, full: bool = False) -> Select:
+        return self.join(target, onclause, isouter=True, full=full)
+
+    def join_from(
+        self,
+        left: FromClause,
+        right: FromClause,
+        onclause: Any = None,
+        *,
+        isouter: bool = False,
+        full: bool = False,
+    ) -> Select:
+        new = self._generate()
+        new._from_obj.append(Join(left, right, onclause, isouter, full))
+        return new
+
+    def subquery(self, name: str | None = None) -> Subquery:
+        return Subquery(self, name)
+
+    def alias(self, name: str | None = None) -> Subquery:
+        return Subquery(self, name)
+
+    def scalar_subquery(self) -> ScalarSelect:
+        return ScalarSelect(self)
+
+    def exists(self) -> Exists:
+        return Exists(self)
+
+    def label(self, name: str) -> ColumnElement:
+        return ScalarSelect(self).label(name)
+
     @property
     def whereclause(self) -> ColumnElement | None:
         return and_(*self._where) if self._where else None
@@ -211,13 +387,15 @@ class Select(Executable, KeyedElement):
         """Explicit FROMs, then the tables of the columns and criteria, in order of
         first appearance, each once."""
         seen: dict[int, FromClause] = {}
+        covered: set[int] = set()
         for f in self._from_obj:
             seen.setdefault(id(f), f)
+            covered.update(id(c) for c in f._covers()[1:])
         for group in (self._raw_columns, self._where, self._group_by, self._having, self._order_by):
             for elem in group:
                 for t in _tables_of(elem):
                     seen.setdefault(id(t), t)
-        return list(seen.values())
+        return [f for i, f in seen.items() if i not in covered]
 
     @property
     def _cache_key(self) -> Any:
@@ -239,6 +417,8 @@ def _tables_of(elem: Any) -> Iterable[FromClause]:
         if elem.table is not None:
             yield elem.table
         return
+    if isinstance(elem, (ScalarSelect, Exists)):
+        return  # a nested SELECT has its own FROM
     for attr in getattr(elem, "_traverse", ()):
         child = getattr(elem, attr)
         if child is None:
@@ -255,4 +435,18 @@ def select(*entities: Any) -> Select:
     return Select(entities)
 
 
-__all__ = ["ColumnCollection", "FromClause", "Select", "TableClause", "select", "table", "ops"]
+__all__ = [
+    "Alias",
+    "ColumnCollection",
+    "Exists",
+    "FromClause",
+    "Join",
+    "ScalarSelect",
+    "Select",
+    "Subquery",
+    "TableClause",
+    "exists",
+    "ops",
+    "select",
+    "table",
+]
