@@ -269,3 +269,75 @@ def test_joins_and_subqueries_run(engine: Engine) -> None:
         with engine.begin() as conn:
             conn.execute(text(f"DROP TABLE {at.name}"))
             conn.execute(text(f"DROP TABLE {ut.name}"))
+
+
+def test_more_expressions_snapshots() -> None:
+    from hermetic.sql.elements import case, extract, over, tuple_
+
+    assert str(select(u.id).where(u.name.contains("50%_off", autoescape=True))) == (
+        "SELECT users.id FROM users WHERE users.name LIKE :name_1 ESCAPE '/'"
+    )
+    stmt = select(u.id).where(u.name.contains("50%_off", autoescape=True))
+    assert SQLCompiler(SQLITE).compile_statement(stmt).construct_params(None) == {
+        "name_1": "%50/%/_off%"
+    }
+    assert SQLCompiler(SQLITE).compile_statement(select(u.id).where(u.name.ilike("a%"))).string == (
+        "SELECT users.id FROM users WHERE lower(users.name) LIKE lower(:name_1)"
+    )
+    assert SQLCompiler(PG).compile_statement(select(u.id).where(u.name.ilike("a%"))).string == (
+        "SELECT users.id FROM users WHERE users.name ILIKE %(name_1)s"
+    )
+    c = case((u.id < 3, "low"), else_="high").label("band")
+    assert str(select(c)) == (
+        "SELECT CASE WHEN users.id < :id_1 THEN :param_1 ELSE :param_2 END AS band FROM users"
+    )
+    ranked = over(func.row_number(), partition_by=u.name, order_by=u.id.desc(), rows=(None, 0))
+    assert str(select(ranked.label("r"))) == (
+        "SELECT row_number() OVER (PARTITION BY users.name ORDER BY users.id DESC "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS r FROM users"
+    )
+    assert str(select(u.id).where(tuple_(u.id, u.name).in_(select(a.user_id, a.email)))) == (
+        "SELECT users.id FROM users WHERE (users.id, users.name) IN "
+        "(SELECT addresses.user_id, addresses.email FROM addresses)"
+    )
+    year = select(extract("year", u.name).label("y"))
+    assert SQLCompiler(PG).compile_statement(year).string == (
+        "SELECT EXTRACT(YEAR FROM users.name) AS y FROM users"
+    )
+    assert SQLCompiler(SQLITE).compile_statement(year).string == (
+        "SELECT CAST(STRFTIME('%Y', users.name) AS INTEGER) AS y FROM users"
+    )
+    assert str(select(func.count(u.id).filter(u.id > 1))) == (
+        "SELECT count(users.id) FILTER (WHERE users.id > :id_1) AS anon_1 FROM users"
+    )
+
+
+def test_more_expressions_run(people: tuple[Engine, object]) -> None:
+    from hermetic.sql.elements import case, over
+
+    engine, t = people
+    c = t.c  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        assert conn.execute(select(c.id).where(c.name.startswith("n1"))).scalars().all() == [
+            1,
+            10,
+        ]
+        assert conn.execute(select(c.id).where(c.name.ilike("N2"))).scalars().all() == [2]
+        band = case((c.id < 3, "low"), else_="high")
+        assert conn.execute(select(band).order_by(c.id).limit(3)).scalars().all() == [
+            "low",
+            "low",
+            "high",
+        ]
+        running = over(func.sum(c.id), order_by=c.id, rows=(None, 0))
+        assert conn.execute(select(running).order_by(c.id).limit(4)).scalars().all() == [
+            1,
+            3,
+            6,
+            10,
+        ]
+        inner = select(c.id).where(c.id > 8)
+        assert conn.execute(select(c.name).where(c.id.in_(inner))).scalars().all() == [
+            "n9",
+            "n10",
+        ]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from hermetic import event, exc, pool, types
+from hermetic import event, exc, pool, schema, types
 from hermetic.engine import (
     URL,
     Connection,
@@ -18,23 +18,45 @@ from hermetic.engine import (
     engine_from_config,
     make_url,
 )
+from hermetic.sql.ddl import CreateIndex, CreateTable, DropIndex, DropTable
+from hermetic.sql.dml import delete, insert, update
 from hermetic.sql.elements import (
     and_,
     asc,
     bindparam,
+    case,
     cast,
+    collate,
     column,
     desc,
+    distinct,
+    extract,
     false,
     literal,
     literal_column,
     not_,
     null,
     or_,
+    over,
     text,
     true,
+    tuple_,
 )
 from hermetic.sql.functions import func
+from hermetic.sql.schema import (
+    CheckConstraint,
+    Column,
+    ColumnDefault,
+    DefaultClause,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Sequence,
+    Table,
+    UniqueConstraint,
+)
 from hermetic.sql.selectable import exists, select, table
 from hermetic.types import (
     ARRAY,
@@ -89,6 +111,22 @@ from hermetic.types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckConstraint",
+    "Column",
+    "ColumnDefault",
+    "CreateIndex",
+    "CreateTable",
+    "DefaultClause",
+    "DropIndex",
+    "DropTable",
+    "ForeignKey",
+    "ForeignKeyConstraint",
+    "Index",
+    "MetaData",
+    "PrimaryKeyConstraint",
+    "Sequence",
+    "Table",
+    "UniqueConstraint",
     "ARRAY",
     "BIGINT",
     "BINARY",
@@ -146,7 +184,13 @@ __all__ = [
     "and_",
     "asc",
     "bindparam",
+    "case",
     "cast",
+    "collate",
+    "distinct",
+    "extract",
+    "over",
+    "tuple_",
     "column",
     "create_engine",
     "desc",
@@ -161,7 +205,11 @@ __all__ = [
     "null",
     "or_",
     "pool",
+    "schema",
+    "delete",
     "exists",
+    "insert",
+    "update",
     "func",
     "select",
     "table",

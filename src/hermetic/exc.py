@@ -177,6 +177,31 @@ class NoSuchTableError(InvalidRequestError):
     """A table named for reflection does not exist."""
 
 
+class NoReferenceError(InvalidRequestError):
+    """A foreign key's target cannot be found."""
+
+
+class NoReferencedTableError(NoReferenceError):
+    """A foreign key names a table that is not in its MetaData."""
+
+    def __init__(self, message: str, tname: str) -> None:
+        super().__init__(message)
+        self.table_name = tname
+
+
+class NoReferencedColumnError(NoReferenceError):
+    """A foreign key names a column its target table does not have."""
+
+    def __init__(self, message: str, tname: str, cname: str) -> None:
+        super().__init__(message)
+        self.table_name = tname
+        self.column_name = cname
+
+
+class DuplicateColumnError(ArgumentError):
+    """A Table already has a column of that name."""
+
+
 class MissingGreenlet(InvalidRequestError):
     """Database I/O was attempted where the asyncio bridge cannot run it."""
 

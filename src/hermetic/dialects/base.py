@@ -30,6 +30,11 @@ class Dialect:
     supports_native_decimal: ClassVar[bool] = True
     # SQLite cannot say OFFSET without LIMIT: it renders LIMIT -1 OFFSET n.
     offset_requires_limit: ClassVar[bool] = False
+    # ILIKE exists (PostgreSQL); elsewhere it renders lower(x) LIKE lower(y).
+    supports_ilike: ClassVar[bool] = False
+    # EXTRACT(field FROM x) exists; elsewhere ``extract_templates`` gives the SQL.
+    supports_extract: ClassVar[bool] = True
+    extract_templates: ClassVar[dict[str, str]] = {}
     # SQL type names that differ from the generic ones, for CAST and (later) DDL.
     type_names: ClassVar[dict[str, str]] = {}
     # Type capabilities read by sql/sqltypes.py when it picks processors (once per
@@ -49,6 +54,17 @@ class Dialect:
     # A statement whose leading keyword is here does not open a transaction on drivers
     # that begin transactions lazily (SQLite's PRAGMA, for instance).
     non_transactional_keywords: ClassVar[frozenset[str]] = frozenset()
+
+    # DDL (sql/ddl.py). A type whose visit name is a key here renders as the type of the
+    # visit name it maps to ("large_binary" -> "BYTEA").
+    ddl_type_names: ClassVar[dict[str, str]] = {}
+    # An autoincrementing integer primary key renders as this type (by the visit name of
+    # the generic type: "integer", "big_integer", "small_integer"); empty: plain type.
+    ddl_serial_types: ClassVar[dict[str, str]] = {}
+    # ALTER TABLE ... ADD/DROP CONSTRAINT (foreign keys with use_alter, FK cycles).
+    supports_alter: ClassVar[bool] = True
+    # COMMENT ON TABLE / COLUMN.
+    supports_comments: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -75,6 +91,20 @@ class Dialect:
         """A subquery with no rows, for ``IN :ids`` given an empty list: ``x IN ()`` is not
         valid SQL, and ``IN`` / ``NOT IN`` an empty set must be false / true."""
         return "SELECT 1 WHERE 1!=1"
+
+    def has_table_sql(self, schema: str | None) -> str:
+        """A query with ``:name`` (and ``:schema`` when given) that returns a row when the
+        table exists."""
+        if schema is None:
+            return "SELECT table_name FROM information_schema.tables WHERE table_name = :name"
+        return (
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_name = :name AND table_schema = :schema"
+        )
+
+    def has_type_sql(self, schema: str | None) -> str | None:
+        """Like :meth:`has_table_sql` for a named type (native enums), or None."""
+        return None
 
     def default_pool_kind(self, url: URL) -> str:
         """Which pool SQLAlchemy 2.x picks for this URL: "queue", "singleton" or "null"."""

@@ -623,14 +623,95 @@ class SQLCompiler:
 
     def visit_binary(self, binary: Any, state: _State) -> None:
         op = binary.operator
+        if op in (_ops.ilike_op, _ops.not_ilike_op) and not self.dialect.supports_ilike:
+            state.write("lower(")
+            self.process(binary.left, state)
+            state.write(") NOT LIKE lower(" if op is _ops.not_ilike_op else ") LIKE lower(")
+            self.process(binary.right, state)
+            state.write(")")
+            self._escape(binary, state)
+            return
         self.process(binary.left, state)
         state.write(f" {op.sql} ")
-        if op in (_ops.in_op, _ops.not_in_op) and binary.right.__visit_name__ != "bindparam":
+        if op in (_ops.in_op, _ops.not_in_op) and binary.right.__visit_name__ not in (
+            "bindparam",
+            "scalar_select",
+        ):
             state.write("(")
             self.process(binary.right, state)
             state.write(")")
         else:
             self.process(binary.right, state)
+        self._escape(binary, state)
+
+    def _escape(self, binary: Any, state: _State) -> None:
+        if binary.escape is not None:
+            state.write(" ESCAPE '" + binary.escape.replace("'", "''") + "'")
+
+    def visit_tuple(self, elem: Any, state: _State) -> None:
+        state.write("(")
+        self.visit_clauselist(elem, state)
+        state.write(")")
+
+    def visit_case(self, case: Any, state: _State) -> None:
+        state.write("CASE")
+        if case.value is not None:
+            state.write(" ")
+            self.process(case.value, state)
+        for when in case.whens:
+            cond, result = when.clauses
+            state.write(" WHEN ")
+            self.process(cond, state)
+            state.write(" THEN ")
+            self.process(result, state)
+        if case.else_ is not None:
+            state.write(" ELSE ")
+            self.process(case.else_, state)
+        state.write(" END")
+
+    def visit_over(self, over: Any, state: _State) -> None:
+        self.process(over.element, state)
+        parts: list[str] = []
+        state.write(" OVER (")
+        if over.partition_by:
+            state.write("PARTITION BY ")
+            for i, c in enumerate(over.partition_by):
+                if i:
+                    state.write(", ")
+                self.process(c, state)
+            parts.append("p")
+        if over.order_by:
+            state.write(" ORDER BY " if parts else "ORDER BY ")
+            for i, c in enumerate(over.order_by):
+                if i:
+                    state.write(", ")
+                self.process(c, state)
+            parts.append("o")
+        for kind, frame in (("ROWS", over.rows), ("RANGE", over.range_)):
+            if frame is not None:
+                state.write((" " if parts else "") + f"{kind} BETWEEN {_frame(frame)}")
+        state.write(")")
+
+    def visit_funcfilter(self, elem: Any, state: _State) -> None:
+        self.process(elem.func, state)
+        state.write(" FILTER (WHERE ")
+        self.process(elem.criterion, state)
+        state.write(")")
+
+    def visit_extract(self, elem: Any, state: _State) -> None:
+        field = elem.field.lower()
+        if self.dialect.supports_extract:
+            state.write(f"EXTRACT({field.upper()} FROM ")
+            self.process(elem.expr, state)
+            state.write(")")
+            return
+        template = self.dialect.extract_templates.get(field)
+        if template is None:
+            raise exc.CompileError(f"{self.dialect.name} cannot EXTRACT({field})")
+        before, after = template.split("{expr}")
+        state.write(before)
+        self.process(elem.expr, state)
+        state.write(after)
 
     def visit_grouping(self, grouping: Any, state: _State) -> None:
         state.write("(")
@@ -675,6 +756,18 @@ class SQLCompiler:
         state.write("false" if self.dialect.supports_native_boolean else "0")
 
 
+def _frame(frame: tuple[int | None, int | None]) -> str:
+    def bound(value: int | None, preceding: bool) -> str:
+        if value is None:
+            return "UNBOUNDED " + ("PRECEDING" if preceding else "FOLLOWING")
+        if value == 0:
+            return "CURRENT ROW"
+        return f"{abs(int(value))} " + ("PRECEDING" if value < 0 else "FOLLOWING")
+
+    start, end = frame
+    return f"{bound(start, True)} AND {bound(end, False)}"
+
+
 def _bind_processors(
     binds: Mapping[str, BindParameter], dialect: Any
 ) -> dict[str, Callable[[Any], Any]]:
@@ -694,6 +787,9 @@ class _GenericDialect:
     positional = False
     supports_native_boolean = True
     offset_requires_limit = False
+    supports_ilike = True
+    supports_extract = True
+    extract_templates: dict[str, str] = {}
     type_names: dict[str, str] = {}
 
     def empty_set_expression(self, type_: Any) -> str:

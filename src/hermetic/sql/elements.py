@@ -178,18 +178,74 @@ class ColumnElement(KeyedElement):
     def is_not(self, other: Any) -> BinaryExpression:
         return BinaryExpression(self, _coerce(other, self), ops.is_not, sqltypes.Boolean())
 
+    def _like(self, op: ops.Operator, other: Any, escape: str | None) -> BinaryExpression:
+        expr = self._bin(op, other)
+        expr.escape = escape
+        return expr
+
     def like(self, other: Any, escape: str | None = None) -> BinaryExpression:
-        return self._bin(ops.like_op, other)
+        return self._like(ops.like_op, other, escape)
 
     def ilike(self, other: Any, escape: str | None = None) -> BinaryExpression:
-        return self._bin(ops.ilike_op, other)
+        return self._like(ops.ilike_op, other, escape)
 
     def not_like(self, other: Any, escape: str | None = None) -> BinaryExpression:
-        return self._bin(ops.not_like_op, other)
+        return self._like(ops.not_like_op, other, escape)
+
+    def not_ilike(self, other: Any, escape: str | None = None) -> BinaryExpression:
+        return self._like(ops.not_ilike_op, other, escape)
+
+    def _affix(
+        self, other: Any, before: bool, after: bool, autoescape: bool, escape: str | None
+    ) -> BinaryExpression:
+        if isinstance(other, ColumnElement):
+            pattern: Any = other
+            if before:
+                pattern = BinaryExpression(_coerce("%"), pattern, ops.concat_op)
+            if after:
+                pattern = BinaryExpression(pattern, _coerce("%"), ops.concat_op)
+            return self._like(ops.like_op, pattern, escape)
+        text = str(other)
+        if autoescape:
+            escape = "/"
+            text = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        return self._like(
+            ops.like_op, ("%" if before else "") + text + ("%" if after else ""), escape
+        )
+
+    def contains(
+        self, other: Any, autoescape: bool = False, escape: str | None = None
+    ) -> BinaryExpression:
+        return self._affix(other, True, True, autoescape, escape)
+
+    def startswith(
+        self, other: Any, autoescape: bool = False, escape: str | None = None
+    ) -> BinaryExpression:
+        return self._affix(other, False, True, autoescape, escape)
+
+    def endswith(
+        self, other: Any, autoescape: bool = False, escape: str | None = None
+    ) -> BinaryExpression:
+        return self._affix(other, True, False, autoescape, escape)
+
+    def collate(self, collation: str) -> BinaryExpression:
+        return BinaryExpression(self, literal_column(collation), ops.collate, self.type)
+
+    def concat(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.concat_op, other)
+
+    def distinct(self) -> UnaryExpression:
+        return UnaryExpression(self, operator=ops.distinct_op)
+
+    def op(self, opstring: str, precedence: int = 0, is_comparison: bool = False) -> Any:
+        operator = ops.custom_op(opstring, precedence, is_comparison)
+        return lambda other: self._bin(operator, other)
 
     def in_(self, values: Any) -> BinaryExpression:
-        if isinstance(values, ClauseElement):
-            return BinaryExpression(self, values, ops.in_op, sqltypes.Boolean())  # type: ignore[arg-type]
+        if hasattr(values, "scalar_subquery"):  # a select()
+            values = values.scalar_subquery()
+        if isinstance(values, ColumnElement):
+            return BinaryExpression(self, values, ops.in_op, sqltypes.Boolean())
         bind = BindParameter(
             self.key or "param", list(values), type_=self.type, expanding=True, unique=True
         )
@@ -298,7 +354,8 @@ class BinaryExpression(ColumnElement):
 
     __visit_name__ = "binary"
     _traverse = ("left", "right")
-    _key_attrs = ("operator",)
+    _key_attrs = ("operator", "escape")
+    escape: str | None = None
 
     def __init__(
         self, left: ColumnElement, right: ColumnElement, operator: ops.Operator, type_: Any = None
@@ -476,6 +533,113 @@ def not_(clause: Any) -> ColumnElement:
         result: ColumnElement = negate()
         return result
     return UnaryExpression(element.self_group(ops.inv), operator=ops.inv, type_=sqltypes.Boolean())
+
+
+class Case(ColumnElement):
+    """``CASE WHEN ... THEN ... [ELSE ...] END`` (searched, or simple with ``value``)."""
+
+    __visit_name__ = "case"
+    _traverse = ("value", "whens", "else_")
+
+    def __init__(self, *whens: Any, value: Any = None, else_: Any = None) -> None:
+        pairs = (
+            list(whens[0].items())
+            if len(whens) == 1 and isinstance(whens[0], dict)
+            else [tuple(w) for w in whens]
+        )
+        self.value = _coerce(value) if value is not None else None
+        self.whens = [
+            ClauseList([_coerce(cond), _coerce(result)], ops.comma_op) for cond, result in pairs
+        ]
+        self.else_ = _coerce(else_) if else_ is not None else None
+        results = [w.clauses[1] for w in self.whens]
+        self.type = next(
+            (r.type for r in results if r.type is not sqltypes.NULLTYPE), sqltypes.NULLTYPE
+        )
+
+
+def case(*whens: Any, value: Any = None, else_: Any = None) -> Case:
+    return Case(*whens, value=value, else_=else_)
+
+
+class Over(ColumnElement):
+    """``fn() OVER (PARTITION BY ... ORDER BY ... [ROWS|RANGE BETWEEN ...])``."""
+
+    __visit_name__ = "over"
+    _traverse = ("element", "partition_by", "order_by")
+    _key_attrs = ("rows", "range_")
+
+    def __init__(
+        self,
+        element: ColumnElement,
+        partition_by: Any = None,
+        order_by: Any = None,
+        rows: tuple[int | None, int | None] | None = None,
+        range_: tuple[int | None, int | None] | None = None,
+    ) -> None:
+        self.element = element
+        self.type = element.type
+        self.partition_by = _columns(_seq(partition_by)) or None
+        self.order_by = _columns(_seq(order_by)) or None
+        self.rows = rows
+        self.range_ = range_
+
+
+def _seq(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def over(
+    element: ColumnElement,
+    partition_by: Any = None,
+    order_by: Any = None,
+    rows: Any = None,
+    range_: Any = None,
+) -> Over:
+    return Over(element, partition_by, order_by, rows, range_)
+
+
+class Tuple(ClauseList):
+    """``(a, b)``: a row value."""
+
+    __visit_name__ = "tuple"
+
+    def __init__(self, *clauses: Any) -> None:
+        super().__init__([_coerce(c) for c in clauses], ops.comma_op)
+
+    def self_group(self, against: ops.Operator | None = None) -> ColumnElement:
+        return self  # renders its own parentheses
+
+
+def tuple_(*clauses: Any) -> Tuple:
+    return Tuple(*clauses)
+
+
+class Extract(ColumnElement):
+    """``EXTRACT(field FROM expr)``."""
+
+    __visit_name__ = "extract"
+    _traverse = ("expr",)
+    _key_attrs = ("field",)
+
+    def __init__(self, field: str, expr: Any) -> None:
+        self.field = field
+        self.expr = _coerce(expr)
+        self.type = sqltypes.Integer()
+
+
+def extract(field: str, expr: Any) -> Extract:
+    return Extract(field, expr)
+
+
+def distinct(expr: ColumnElement) -> UnaryExpression:
+    return expr.distinct()
+
+
+def collate(expr: ColumnElement, collation: str) -> BinaryExpression:
+    return expr.collate(collation)
 
 
 def cast(expression: Any, type_: Any) -> Cast:

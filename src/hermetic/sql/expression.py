@@ -1,31 +1,42 @@
 """Public expression constructors (``hermetic.sql.expression``)."""
 
 from hermetic.sql.base import ClauseElement, Executable
+from hermetic.sql.dml import Delete, Insert, Update, delete, insert, update
 from hermetic.sql.elements import (
     BinaryExpression,
     BindParameter,
     BooleanClauseList,
+    Case,
     Cast,
     ColumnClause,
     ColumnElement,
+    Extract,
     Label,
+    Over,
     TextClause,
     TextualSelect,
+    Tuple,
     UnaryExpression,
     and_,
     asc,
     bindparam,
+    case,
     cast,
+    collate,
     column,
     desc,
+    distinct,
+    extract,
     false,
     literal,
     literal_column,
     not_,
     null,
     or_,
+    over,
     text,
     true,
+    tuple_,
 )
 from hermetic.sql.functions import Function, func
 from hermetic.sql.selectable import (
@@ -43,6 +54,22 @@ from hermetic.sql.selectable import (
 )
 
 __all__ = [
+    "Delete",
+    "Insert",
+    "Update",
+    "delete",
+    "insert",
+    "update",
+    "Case",
+    "Extract",
+    "Over",
+    "Tuple",
+    "case",
+    "collate",
+    "distinct",
+    "extract",
+    "over",
+    "tuple_",
     "Alias",
     "Exists",
     "Function",

@@ -10,7 +10,7 @@ from typing import Any
 
 from hermetic.sql import operators as ops
 from hermetic.sql import sqltypes
-from hermetic.sql.elements import ClauseList, ColumnElement, _coerce, _type_key
+from hermetic.sql.elements import ClauseList, ColumnElement, Over, _coerce, _type_key, and_
 
 # name -> return type, or None for "the type of the first argument"
 _KNOWN: dict[str, Any] = {
@@ -83,6 +83,32 @@ class Function(ColumnElement):
     @property
     def _ret_key(self) -> Any:
         return _type_key(self.type)
+
+    def over(
+        self, partition_by: Any = None, order_by: Any = None, rows: Any = None, range_: Any = None
+    ) -> Over:
+        return Over(self, partition_by, order_by, rows, range_)
+
+    def filter(self, *criterion: Any) -> FunctionFilter:
+        return FunctionFilter(self, *criterion)
+
+
+class FunctionFilter(ColumnElement):
+    """``fn(...) FILTER (WHERE ...)``."""
+
+    __visit_name__ = "funcfilter"
+    _traverse = ("func", "criterion")
+
+    def __init__(self, fn: Function, *criterion: Any) -> None:
+        self.func = fn
+        self.type = fn.type
+        self.criterion = and_(*criterion)
+        self.name = fn.name
+
+    def over(
+        self, partition_by: Any = None, order_by: Any = None, rows: Any = None, range_: Any = None
+    ) -> Over:
+        return Over(self, partition_by, order_by, rows, range_)
 
 
 class _FunctionGenerator:

@@ -114,6 +114,14 @@ distinct_op = Operator("distinct_op", "DISTINCT", 0)
 exists = Operator("exists", "EXISTS", _P_NOT)
 comma_op = Operator("comma_op", ",", 0)
 
+
+def custom_op(opstring: str, precedence: int = 0, is_comparison: bool = False) -> Operator:
+    """An operator given as text (``col.op("@>")(other)``)."""
+    return Operator(
+        f"custom:{opstring}", opstring, precedence or _P_CMP, is_comparison=is_comparison
+    )
+
+
 BY_NAME: dict[str, Operator] = {
     op.name: op for op in list(globals().values()) if isinstance(op, Operator)
 }

@@ -1,6 +1,7 @@
 """The PostgreSQL dialect and its types."""
 
 from hermetic.dialects.postgresql.base import PGDialect
+from hermetic.dialects.postgresql.dml import Insert, insert
 from hermetic.dialects.postgresql.types import (
     ARRAY,
     BIT,
@@ -75,4 +76,6 @@ __all__ = [
     "VARCHAR",
     "PGDialect",
     "dialect",
+    "Insert",
+    "insert",
 ]

@@ -44,16 +44,47 @@ class PGDialect(Dialect):
     name = "postgresql"
     supports_server_side_cursors = True
     default_schema_name = "public"
+    supports_ilike = True
     type_names: ClassVar[dict[str, str]] = {"LargeBinary": "BYTEA"}
     supports_native_enum = True
     supports_native_uuid = True
     supports_native_interval = True
     supports_native_array = True
+    supports_comments = True
+    ddl_type_names: ClassVar[dict[str, str]] = {
+        "large_binary": "BYTEA",
+        "double": "DOUBLE_PRECISION",
+        "DOUBLE": "DOUBLE_PRECISION",
+        "datetime": "TIMESTAMP",
+        "DATETIME": "TIMESTAMP",
+        "time": "TIME",
+    }
+    ddl_serial_types: ClassVar[dict[str, str]] = {
+        "integer": "SERIAL",
+        "big_integer": "BIGSERIAL",
+        "small_integer": "SMALLSERIAL",
+    }
 
     def __init__(self, driver: str, paramstyle: str, *args: Any, **kw: Any) -> None:
         super().__init__(driver, paramstyle, *args, **kw)
         for flag, value in _DRIVER_TRAITS.get(driver, {}).items():
             setattr(self, flag, value)
+
+    def has_table_sql(self, schema: str | None) -> str:
+        where = "n.nspname = :schema" if schema is not None else "pg_table_is_visible(c.oid)"
+        return (
+            "SELECT c.relname FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE c.relname = :name AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {where}"
+        )
+
+    def has_type_sql(self, schema: str | None) -> str | None:
+        where = "n.nspname = :schema" if schema is not None else "pg_type_is_visible(t.oid)"
+        return (
+            "SELECT t.typname FROM pg_catalog.pg_type t "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace "
+            f"WHERE t.typname = :name AND {where}"
+        )
 
     def empty_set_expression(self, type_: Any) -> str:
         affinity = getattr(type_, "_type_affinity", None)

@@ -2,6 +2,7 @@
 dates, decimals and JSON through the generic types' processors)."""
 
 from hermetic.dialects.sqlite.base import SQLiteDialect
+from hermetic.dialects.sqlite.dml import Insert, insert
 from hermetic.sql.sqltypes import (
     BLOB,
     BOOLEAN,
@@ -42,4 +43,6 @@ __all__ = [
     "VARCHAR",
     "SQLiteDialect",
     "dialect",
+    "Insert",
+    "insert",
 ]

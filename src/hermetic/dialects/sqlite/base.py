@@ -17,12 +17,37 @@ class SQLiteDialect(Dialect):
     supports_native_datetime = False
     supports_native_decimal = False
     offset_requires_limit = True
+    supports_extract = False
+    extract_templates: ClassVar[dict[str, str]] = {
+        field: f"CAST(STRFTIME('{fmt}', {{expr}}) AS INTEGER)"
+        for field, fmt in {
+            "year": "%Y",
+            "month": "%m",
+            "day": "%d",
+            "hour": "%H",
+            "minute": "%M",
+            "second": "%S",
+            "doy": "%j",
+            "dow": "%w",
+            "week": "%W",
+            "epoch": "%s",
+        }.items()
+    }
+    supports_alter = False
     non_transactional_keywords: ClassVar[frozenset[str]] = frozenset(
         {"PRAGMA", "VACUUM", "ATTACH", "DETACH"}
     )
 
     def empty_set_expression(self, type_: Any) -> str:
         return "SELECT 1 FROM (SELECT 1) WHERE 1!=1"
+
+    def has_table_sql(self, schema: str | None) -> str:
+        master = (
+            "sqlite_master"
+            if schema is None
+            else '"' + schema.replace('"', '""') + '".sqlite_master'
+        )
+        return f"SELECT name FROM {master} WHERE type = 'table' AND name = :name"
 
     def default_pool_kind(self, url: URL) -> str:
         # A memory database lives inside one connection: SQLAlchemy 2.x gives each
