@@ -26,6 +26,7 @@ from conftest import require_pg
 PROGRAMS: tuple[str, ...] = (
     "s000_pool_sanity",
     "s000_gevent_pool_threads",
+    "s000_json_cross_db",
 )
 
 

@@ -22,6 +22,7 @@ from hermetic import (
     exists,
     false,
     func,
+    insert,
     literal,
     not_,
     null,
@@ -341,3 +342,64 @@ def test_more_expressions_run(people: tuple[Engine, object]) -> None:
             "n9",
             "n10",
         ]
+
+
+def test_json_paths_and_cte_snapshots() -> None:
+    from hermetic import JSON, Column, MetaData, Table
+
+    docs = Table("docs", MetaData(), Column("id", Integer, primary_key=True), Column("d", JSON))
+    stmt = select(docs.c.id).where(docs.c.d[("a", "it's")].as_integer() > 1)
+    assert SQLCompiler(SQLITE).compile_statement(stmt).string == (
+        "SELECT docs.id FROM docs WHERE JSON_EXTRACT(docs.d, '$.\"a\".\"it''s\"') > :param_1"
+    )
+    assert SQLCompiler(PG).compile_statement(stmt).string == (
+        "SELECT docs.id FROM docs WHERE CAST(docs.d #>> '{\"a\",\"it''s\"}' AS INTEGER) "
+        "> %(param_1)s"
+    )
+    with pytest.raises(AttributeError, match="as_string"):
+        _ = docs.c.d["a"].astext
+    with pytest.raises(TypeError, match="JSON"):
+        _ = u.id["a"]
+    big = select(u.id, u.name).where(u.id > 2).cte("big")
+    assert str(select(big.c.name).where(big.c.id < 9)) == (
+        "WITH big AS (SELECT users.id, users.name FROM users WHERE users.id > :id_1) "
+        "SELECT big.name FROM big WHERE big.id < :id_2"
+    )
+
+
+def test_json_queries_run(engine: Engine) -> None:
+    from hermetic import JSON, Column, MetaData, Table
+
+    md = MetaData()
+    docs = Table(
+        f"docs_{uuid.uuid4().hex[:8]}",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("d", JSON),
+    )
+    md.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(docs),
+                [
+                    {"id": 1, "d": {"k": "x'y", "n": 3, "ok": True, "sub": {"v": [1, 2]}}},
+                    {"id": 2, "d": {"k": "z", "n": 1, "ok": False}},
+                    {"id": 3, "d": None},
+                ],
+            )
+        with engine.connect() as conn:
+            c = docs.c.d
+            assert conn.execute(select(docs.c.id).where(c["k"].as_string() == "x'y")).all() == [
+                (1,)
+            ]
+            assert conn.execute(
+                select(docs.c.id).where(c["n"].as_integer() >= 1).order_by(docs.c.id)
+            ).scalars().all() == [1, 2]
+            assert conn.execute(
+                select(docs.c.id).where(c["ok"].as_boolean() == True)  # noqa: E712
+            ).scalars().all() == [1]
+            assert conn.execute(select(c[("sub", "v")]).where(docs.c.id == 1)).scalar() == [1, 2]
+            assert conn.execute(select(c[("sub", "v", 1)].as_integer())).scalars().all()[0] == 2
+    finally:
+        md.drop_all(engine)

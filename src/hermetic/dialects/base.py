@@ -106,9 +106,19 @@ class Dialect:
         """Like :meth:`has_table_sql` for a named type (native enums), or None."""
         return None
 
+    def json_getitem(self, path: tuple[str | int, ...], mode: str) -> tuple[str, str]:
+        """SQL written before and after a JSON column to read the value at ``path`` as
+        ``mode`` ("json", "string", "integer", "float", "boolean"); keys are escaped."""
+        raise NotImplementedError(f"JSON paths are not supported on {self.name}")
+
     def default_pool_kind(self, url: URL) -> str:
         """Which pool SQLAlchemy 2.x picks for this URL: "queue", "singleton" or "null"."""
         return "queue"
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}+{self.driver}>"
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal with quotes doubled."""
+    return "'" + value.replace("'", "''") + "'"

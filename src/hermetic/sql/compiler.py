@@ -460,6 +460,8 @@ class SQLCompiler:
         result_objects: list[tuple[Any, ...]] | None = None,
     ) -> None:
         w = state.write
+        if not state.enclosing:
+            self._with_clause(stmt, state)
         w("SELECT ")
         if stmt._distinct:
             w("DISTINCT ")
@@ -538,6 +540,28 @@ class SQLCompiler:
         if table.schema:
             state.write(quote_identifier(table.schema) + ".")
         state.write(quote_identifier(table.name))
+
+    def _with_clause(self, stmt: Any, state: _State) -> None:
+        """``WITH name AS (...)`` for every CTE the statement selects from (directly or
+        in a join), before its SELECT; recursive when any of them is."""
+        ctes: dict[int, Any] = {}
+        for f in stmt._froms():
+            for part in f._covers():
+                if part.__visit_name__ == "cte":
+                    ctes.setdefault(id(part), part)
+        if not ctes:
+            return
+        recursive = any(c.recursive for c in ctes.values())
+        state.write("WITH RECURSIVE " if recursive else "WITH ")
+        for i, cte in enumerate(ctes.values()):
+            if i:
+                state.write(", ")
+            state.write(quote_identifier(cte.name) + " AS ")
+            self._nested_select(cte.element, state)
+        state.write(" ")
+
+    def visit_cte(self, cte: Any, state: _State) -> None:
+        state.write(quote_identifier(cte.name))
 
     def visit_join(self, join: Any, state: _State) -> None:
         self.process(join.left, state)
@@ -647,6 +671,12 @@ class SQLCompiler:
     def _escape(self, binary: Any, state: _State) -> None:
         if binary.escape is not None:
             state.write(" ESCAPE '" + binary.escape.replace("'", "''") + "'")
+
+    def visit_json_getitem(self, elem: Any, state: _State) -> None:
+        before, after = self.dialect.json_getitem(elem.path, elem.mode)
+        state.write(before)
+        self.process(elem.element.self_group(_ops.collate), state)
+        state.write(after)
 
     def visit_tuple(self, elem: Any, state: _State) -> None:
         state.write("(")
@@ -794,6 +824,9 @@ class _GenericDialect:
 
     def empty_set_expression(self, type_: Any) -> str:
         return "SELECT 1 WHERE 1!=1"
+
+    def json_getitem(self, path: tuple[str | int, ...], mode: str) -> tuple[str, str]:
+        return "", "[" + ", ".join(map(repr, path)) + "]"
 
 
 def generic_string(stmt: Any) -> str:

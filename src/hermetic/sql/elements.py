@@ -268,6 +268,14 @@ class ColumnElement(KeyedElement):
     def label(self, name: str) -> Label:
         return Label(name, self)
 
+    def __getitem__(self, index: Any) -> JSONElement:
+        if not isinstance(self.type, sqltypes.JSON):
+            raise TypeError(
+                f"{type(self).__name__} of type {self.type!r} is not subscriptable; "
+                "indexing needs a JSON column (JSON, or JSONB on PostgreSQL)"
+            )
+        return JSONElement(self, index)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.key or ''}>"
 
@@ -391,6 +399,68 @@ class BinaryExpression(ColumnElement):
         if negated is not None:
             return BinaryExpression(self.left, self.right, negated, self.type)
         return UnaryExpression(self.self_group(ops.inv), operator=ops.inv, type_=sqltypes.Boolean())
+
+
+class JSONElement(ColumnElement):
+    """``json_col[key]`` / ``json_col[("a", "b")]``: a JSON value inside a document.
+
+    ``as_string()``, ``as_integer()``, ``as_float()``, ``as_boolean()`` and ``as_json()``
+    give it an SQL type; on PostgreSQL JSON/JSONB, ``.astext`` is ``as_string()``. The
+    path is rendered inline, escaped, by the dialect (``dialect.json_getitem``).
+    """
+
+    __visit_name__ = "json_getitem"
+    _traverse = ("element",)
+    _key_attrs = ("path", "mode")
+
+    def __init__(self, element: ColumnElement, index: Any, mode: str = "json") -> None:
+        self.element = element
+        path = tuple(index) if isinstance(index, (tuple, list)) else (index,)
+        for step in path:
+            if not isinstance(step, (str, int)) or isinstance(step, bool):
+                raise exc.ArgumentError(
+                    f"JSON index steps must be str keys or int positions, got {step!r}"
+                )
+        self.path = path
+        self.mode = mode
+        self.type = {
+            "json": element.type,
+            "string": sqltypes.String(),
+            "integer": sqltypes.Integer(),
+            "float": sqltypes.Float(),
+            "boolean": sqltypes.Boolean(),
+        }[mode]
+
+    def _as(self, mode: str) -> JSONElement:
+        return JSONElement(self.element, self.path, mode)
+
+    def as_string(self) -> JSONElement:
+        return self._as("string")
+
+    def as_integer(self) -> JSONElement:
+        return self._as("integer")
+
+    def as_float(self) -> JSONElement:
+        return self._as("float")
+
+    def as_boolean(self) -> JSONElement:
+        return self._as("boolean")
+
+    def as_json(self) -> JSONElement:
+        return self._as("json")
+
+    @property
+    def astext(self) -> JSONElement:
+        if not getattr(self.element.type, "astext_type", None):
+            raise AttributeError(
+                "astext exists on PostgreSQL JSON/JSONB columns only; use .as_string(), "
+                "which works on every database"
+            )
+        return self._as("string")
+
+    def __getitem__(self, index: Any) -> JSONElement:
+        more = tuple(index) if isinstance(index, (tuple, list)) else (index,)
+        return JSONElement(self.element, self.path + more, self.mode)
 
 
 class Grouping(ColumnElement):

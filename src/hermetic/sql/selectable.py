@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from hermetic import exc
 from hermetic.sql import operators as ops
@@ -177,7 +177,7 @@ class Alias(FromClause):
 
     __visit_name__ = "alias"
     _traverse = ("element",)
-    _key_attrs = ("name",)
+    _key_attrs: ClassVar[tuple[str, ...]] = ("name",)
 
     def __init__(self, element: Any, name: str | None = None) -> None:
         self.element = element
@@ -190,6 +190,17 @@ class Alias(FromClause):
 
 class Subquery(Alias):
     __visit_name__ = "subquery"
+
+
+class CTE(Alias):
+    """A common table expression: ``WITH name AS (SELECT ...)``, used by name."""
+
+    __visit_name__ = "cte"
+    _key_attrs = ("name", "recursive")
+
+    def __init__(self, element: Any, name: str | None = None, recursive: bool = False) -> None:
+        super().__init__(element, name)
+        self.recursive = recursive
 
 
 class ScalarSelect(ColumnElement):
@@ -370,6 +381,9 @@ class Select(Executable, KeyedElement):
     def alias(self, name: str | None = None) -> Subquery:
         return Subquery(self, name)
 
+    def cte(self, name: str | None = None, recursive: bool = False) -> CTE:
+        return CTE(self, name, recursive)
+
     def scalar_subquery(self) -> ScalarSelect:
         return ScalarSelect(self)
 
@@ -436,6 +450,7 @@ def select(*entities: Any) -> Select:
 
 
 __all__ = [
+    "CTE",
     "Alias",
     "ColumnCollection",
     "Exists",

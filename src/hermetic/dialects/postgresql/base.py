@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from hermetic.dialects.base import Dialect
+from hermetic.dialects.base import Dialect, sql_string
 
 # SQL type names for the typed empty set of an expanding IN (the column type comparison
 # must match on PostgreSQL); the type compiler of the SQL layer supersedes this map.
@@ -90,3 +90,21 @@ class PGDialect(Dialect):
         affinity = getattr(type_, "_type_affinity", None)
         name = _CAST_NAMES.get(getattr(affinity, "__name__", ""), "INTEGER")
         return f"SELECT CAST(NULL AS {name}) WHERE 1!=1"
+
+    def json_getitem(self, path: tuple[str | int, ...], mode: str) -> tuple[str, str]:
+        if len(path) == 1:
+            step = path[0]
+            key = str(step) if isinstance(step, int) else sql_string(step)
+            op = "->" if mode == "json" else "->>"
+            access = f" {op} {key}"
+        else:
+            items = ",".join('"' + str(p).replace('"', '\\"') + '"' for p in path)
+            op = "#>" if mode == "json" else "#>>"
+            access = f" {op} {sql_string('{' + items + '}')}"
+        cast = _JSON_CASTS.get(mode)
+        if cast is None:
+            return "", access
+        return "CAST(", f"{access} AS {cast})"
+
+
+_JSON_CASTS = {"integer": "INTEGER", "float": "FLOAT", "boolean": "BOOLEAN"}

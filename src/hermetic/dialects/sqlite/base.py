@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hermetic.dialects.base import Dialect
+from hermetic.dialects.base import Dialect, sql_string
 
 if TYPE_CHECKING:
     from hermetic.engine.url import URL
@@ -48,6 +48,16 @@ class SQLiteDialect(Dialect):
             else '"' + schema.replace('"', '""') + '".sqlite_master'
         )
         return f"SELECT name FROM {master} WHERE type = 'table' AND name = :name"
+
+    def json_getitem(self, path: tuple[str | int, ...], mode: str) -> tuple[str, str]:
+        steps = "".join(
+            f"[{step}]" if isinstance(step, int) else '."' + step.replace('"', '\\"') + '"'
+            for step in path
+        )
+        arg = sql_string("$" + steps)
+        if mode == "json":
+            return "JSON_QUOTE(JSON_EXTRACT(", f", {arg}))"
+        return "JSON_EXTRACT(", f", {arg})"
 
     def default_pool_kind(self, url: URL) -> str:
         # A memory database lives inside one connection: SQLAlchemy 2.x gives each
