@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
+from typing_extensions import Self
+
 from hermetic import exc
 from hermetic.sql.base import Executable
 from hermetic.sql.compiler import SQLCompiler, _State, quote_identifier
@@ -325,7 +327,20 @@ class Insert(_ValuesBase):
     _default_values = False
 
 
-class Update(_ValuesBase):
+class _Filtered(UpdateBase):
+    """UPDATE and DELETE: ``.where()`` (alias ``.filter()``) adds criteria, AND-ed."""
+
+    _where: list[ColumnElement]
+
+    def where(self, *criteria: Any) -> Self:
+        new: Self = self._generate()
+        new._where.extend(_coerce(c) for c in criteria)
+        return new
+
+    filter = where
+
+
+class Update(_Filtered, _ValuesBase):
     """``UPDATE table SET ... WHERE ...``."""
 
     __visit_name__ = "update"
@@ -348,15 +363,8 @@ class Update(_ValuesBase):
         self._add_values(new, kwargs)
         return new
 
-    def where(self, *criteria: Any) -> Update:
-        new: Update = self._generate()
-        new._where.extend(_coerce(c) for c in criteria)
-        return new
 
-    filter = where
-
-
-class Delete(UpdateBase):
+class Delete(_Filtered):
     """``DELETE FROM table WHERE ...``."""
 
     __visit_name__ = "delete"
@@ -366,13 +374,6 @@ class Delete(UpdateBase):
         self.table = table
         self._where: list[ColumnElement] = []
         self._returning = []
-
-    def where(self, *criteria: Any) -> Delete:
-        new: Delete = self._generate()
-        new._where.extend(_coerce(c) for c in criteria)
-        return new
-
-    filter = where
 
 
 class DMLCompiler(SQLCompiler):
