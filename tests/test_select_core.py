@@ -31,6 +31,8 @@ from hermetic import (
     table,
     text,
     true,
+    union,
+    union_all,
 )
 from hermetic.dialects.postgresql.base import PGDialect
 from hermetic.dialects.sqlite.base import SQLiteDialect
@@ -403,3 +405,41 @@ def test_json_queries_run(engine: Engine) -> None:
             assert conn.execute(select(c[("sub", "v", 1)].as_integer())).scalars().all()[0] == 2
     finally:
         md.drop_all(engine)
+
+
+def test_compound_locking_distinct_on_snapshots() -> None:
+    stmt = union(select(u.id).where(u.id < 2), select(u.id).where(u.id > 8)).order_by(u.id)
+    assert str(stmt) == (
+        "SELECT users.id FROM users WHERE users.id < :id_1 UNION "
+        "SELECT users.id FROM users WHERE users.id > :id_2 ORDER BY id"
+    )
+    locked = select(u.id).where(u.id == 1).with_for_update(skip_locked=True, of=users)
+    assert (
+        SQLCompiler(PG).compile_statement(locked).string.endswith("FOR UPDATE OF users SKIP LOCKED")
+    )
+    assert "FOR" not in SQLCompiler(SQLITE).compile_statement(locked).string
+    on = select(u.id, u.name).distinct(u.name).order_by(u.name, u.id)
+    assert (
+        SQLCompiler(PG)
+        .compile_statement(on)
+        .string.startswith("SELECT DISTINCT ON (users.name) users.id")
+    )
+    with pytest.raises(exc.CompileError, match="DISTINCT ON"):
+        SQLCompiler(SQLITE).compile_statement(on)
+
+
+def test_compound_and_recursive_cte_run(people: tuple[Engine, object]) -> None:
+    engine, t = people
+    c = t.c  # type: ignore[attr-defined]
+    nums = select(literal(1).label("n")).cte("nums", recursive=True)
+    nums = nums.union_all(select((nums.c.n + 1).label("n")).where(nums.c.n < 5))
+    with engine.connect() as conn:
+        assert conn.execute(select(nums.c.n)).scalars().all() == [1, 2, 3, 4, 5]
+        both = union_all(select(c.id).where(c.id < 3), select(c.id).where(c.id > 9))
+        assert sorted(conn.execute(both).scalars().all()) == [1, 2, 10]
+        assert conn.execute(
+            union(select(c.id).where(c.id < 3), select(c.id).where(c.id < 2)).order_by(c.id)
+        ).scalars().all() == [1, 2]
+        conn.commit()
+        with conn.begin():
+            assert conn.execute(select(c.id).where(c.id == 4).with_for_update()).scalar() == 4

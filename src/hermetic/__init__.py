@@ -57,7 +57,15 @@ from hermetic.sql.schema import (
     Table,
     UniqueConstraint,
 )
-from hermetic.sql.selectable import exists, select, table
+from hermetic.sql.selectable import (
+    except_,
+    exists,
+    intersect,
+    select,
+    table,
+    union,
+    union_all,
+)
 from hermetic.types import (
     ARRAY,
     BIGINT,
@@ -207,7 +215,11 @@ __all__ = [
     "pool",
     "schema",
     "delete",
+    "except_",
     "exists",
+    "intersect",
+    "union",
+    "union_all",
     "insert",
     "update",
     "func",

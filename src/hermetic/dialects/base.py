@@ -30,6 +30,10 @@ class Dialect:
     supports_native_decimal: ClassVar[bool] = True
     # SQLite cannot say OFFSET without LIMIT: it renders LIMIT -1 OFFSET n.
     offset_requires_limit: ClassVar[bool] = False
+    # SELECT DISTINCT ON (...) exists (PostgreSQL).
+    supports_distinct_on: ClassVar[bool] = False
+    # SELECT ... FOR UPDATE / FOR SHARE exists (SQLite has no row locks).
+    supports_for_update: ClassVar[bool] = True
     # ILIKE exists (PostgreSQL); elsewhere it renders lower(x) LIKE lower(y).
     supports_ilike: ClassVar[bool] = False
     # EXTRACT(field FROM x) exists; elsewhere ``extract_templates`` gives the SQL.

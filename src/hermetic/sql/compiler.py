@@ -380,7 +380,16 @@ def type_sql(type_: Any, dialect: Any) -> str:
 class _State:
     """What one compilation accumulates (passed to every visit method)."""
 
-    __slots__ = ("anon", "bind_names", "binds", "buf", "enclosing", "in_columns", "template")
+    __slots__ = (
+        "anon",
+        "bare_columns",
+        "bind_names",
+        "binds",
+        "buf",
+        "enclosing",
+        "in_columns",
+        "template",
+    )
 
     def __init__(self) -> None:
         self.template: list[tuple[str, str | None]] = []
@@ -389,6 +398,8 @@ class _State:
         self.binds: dict[str, BindParameter] = {}
         self.anon: dict[str, int] = {}
         self.in_columns = False
+        # columns without their table (a compound SELECT's ORDER BY names result columns)
+        self.bare_columns = False
         # FROM entries of the enclosing SELECTs, for auto-correlation of subqueries
         self.enclosing: list[set[int]] = []
 
@@ -463,7 +474,19 @@ class SQLCompiler:
         if not state.enclosing:
             self._with_clause(stmt, state)
         w("SELECT ")
-        if stmt._distinct:
+        if stmt._distinct_on:
+            if not self.dialect.supports_distinct_on:
+                raise exc.CompileError(
+                    f"DISTINCT ON is PostgreSQL only; {self.dialect.name} cannot render it. "
+                    "Use a window function (row_number() OVER ...) or GROUP BY instead"
+                )
+            w("DISTINCT ON (")
+            for i, e in enumerate(stmt._distinct_on):
+                if i:
+                    w(", ")
+                self.process(e, state)
+            w(") ")
+        elif stmt._distinct:
             w("DISTINCT ")
         outer_columns = state.in_columns
         froms = stmt._froms()
@@ -508,6 +531,8 @@ class SQLCompiler:
         self._clause(stmt._having, " HAVING ", " AND ", state, and_=True)
         self._clause(stmt._order_by, " ORDER BY ", ", ", state)
         self.limit_clause(stmt, state)
+        if stmt._for_update is not None and self.dialect.supports_for_update:
+            self.for_update_clause(stmt, state)
         state.enclosing.pop()
         state.in_columns = outer_columns
 
@@ -535,6 +560,65 @@ class SQLCompiler:
             state.write(" OFFSET ")
             self.process(stmt._offset, state)
 
+    def for_update_clause(self, stmt: Any, state: _State) -> None:
+        read, nowait, skip_locked, key_share = stmt._for_update
+        if read:
+            state.write(" FOR KEY SHARE" if key_share else " FOR SHARE")
+        else:
+            state.write(" FOR NO KEY UPDATE" if key_share else " FOR UPDATE")
+        if stmt._for_update_of:
+            state.write(" OF ")
+            names = []
+            for target in stmt._for_update_of:
+                table = getattr(target, "table", None) or target
+                name = quote_identifier(table.name)
+                if name not in names:
+                    names.append(name)
+            state.write(", ".join(names))
+        if nowait:
+            state.write(" NOWAIT")
+        elif skip_locked:
+            state.write(" SKIP LOCKED")
+
+    def visit_compound_select(
+        self,
+        stmt: Any,
+        state: _State,
+        result_columns: list[tuple[str, Any]] | None = None,
+        result_objects: list[tuple[Any, ...]] | None = None,
+    ) -> None:
+        top = not state.enclosing
+        if top:
+            # members share one WITH at the top: collect their CTEs first
+            for member in stmt.selects:
+                if member.__visit_name__ == "select":
+                    self._with_clause(member, state)
+            state.enclosing.append(set())
+        for i, member in enumerate(stmt.selects):
+            if i:
+                state.write(f" {stmt.keyword} ")
+            wrap = bool(
+                getattr(member, "_order_by", None)
+                or getattr(member, "_limit", None) is not None
+                or getattr(member, "_offset", None) is not None
+                or member.__visit_name__ == "compound_select"
+            )
+            if wrap:
+                # SQLite rejects parenthesized members: select from them instead
+                state.write("SELECT * FROM (")
+            if i == 0:
+                self.process(member, state, result_columns, result_objects)
+            else:
+                self.process(member, state)
+            if wrap:
+                state.write(f") AS anon_member_{i + 1}")
+        state.bare_columns = True
+        self._clause(stmt._order_by, " ORDER BY ", ", ", state)
+        state.bare_columns = False
+        self.limit_clause(stmt, state)
+        if top:
+            state.enclosing.pop()
+
     # -- FROM ---------------------------------------------------------------------------
     def visit_table(self, table: Any, state: _State) -> None:
         if table.schema:
@@ -553,11 +637,13 @@ class SQLCompiler:
             return
         recursive = any(c.recursive for c in ctes.values())
         state.write("WITH RECURSIVE " if recursive else "WITH ")
+        state.enclosing.append(set())  # CTE bodies are nested: no WITH of their own
         for i, cte in enumerate(ctes.values()):
             if i:
                 state.write(", ")
             state.write(quote_identifier(cte.name) + " AS ")
             self._nested_select(cte.element, state)
+        state.enclosing.pop()
         state.write(" ")
 
     def visit_cte(self, cte: Any, state: _State) -> None:
@@ -622,7 +708,7 @@ class SQLCompiler:
         if col.is_literal:
             state.write(col.name)
             return
-        if col.table is not None and col.table.name:
+        if col.table is not None and col.table.name and not state.bare_columns:
             state.write(quote_identifier(col.table.name) + ".")
         state.write(quote_identifier(col.name))
 
@@ -819,6 +905,8 @@ class _GenericDialect:
     offset_requires_limit = False
     supports_ilike = True
     supports_extract = True
+    supports_distinct_on = True
+    supports_for_update = True
     extract_templates: dict[str, str] = {}
     type_names: dict[str, str] = {}
 

@@ -41,6 +41,7 @@ from hermetic.sql.elements import (
 from hermetic.sql.functions import Function, func
 from hermetic.sql.selectable import (
     Alias,
+    CompoundSelect,
     Exists,
     FromClause,
     Join,
@@ -48,12 +49,21 @@ from hermetic.sql.selectable import (
     Select,
     Subquery,
     TableClause,
+    except_,
     exists,
+    intersect,
     select,
     table,
+    union,
+    union_all,
 )
 
 __all__ = [
+    "CompoundSelect",
+    "except_",
+    "intersect",
+    "union",
+    "union_all",
     "Delete",
     "Insert",
     "Update",

@@ -111,6 +111,21 @@ class TableClause(FromClause):
     def __repr__(self) -> str:
         return f"table({self.name!r})"
 
+    def insert(self) -> Any:
+        from hermetic.sql.dml import insert
+
+        return insert(self)
+
+    def update(self) -> Any:
+        from hermetic.sql.dml import update
+
+        return update(self)
+
+    def delete(self) -> Any:
+        from hermetic.sql.dml import delete
+
+        return delete(self)
+
 
 class Join(FromClause):
     """``left [LEFT OUTER | FULL OUTER] JOIN right ON onclause``."""
@@ -202,6 +217,23 @@ class CTE(Alias):
         super().__init__(element, name)
         self.recursive = recursive
 
+    def union_all(self, *others: Select) -> CTE:
+        """The recursive form: ``cte.union_all(select(...).where(... cte.c.x ...))``."""
+        return self._compound("UNION ALL", others)
+
+    def union(self, *others: Select) -> CTE:
+        return self._compound("UNION", others)
+
+    def _compound(self, keyword: str, others: tuple[Select, ...]) -> CTE:
+        new = CTE(CompoundSelect(keyword, self.element, *others), self.name, self.recursive)
+        # The recursive members already refer to this CTE's columns: they become the new
+        # CTE's columns (same name, so the SQL is the same), and selecting from them
+        # selects from the complete CTE.
+        new.c = self.c
+        for col in self.c:
+            col.table = new
+        return new
+
 
 class ScalarSelect(ColumnElement):
     """``(SELECT ...)`` used as a value."""
@@ -251,8 +283,10 @@ class Select(Executable, KeyedElement):
         "_order_by",
         "_limit",
         "_offset",
+        "_distinct_on",
+        "_for_update_of",
     )
-    _key_attrs = ("_distinct",)
+    _key_attrs = ("_distinct", "_for_update")
 
     def __init__(self, entities: Iterable[Any] = ()) -> None:
         self._raw_columns: list[Any] = []
@@ -264,6 +298,10 @@ class Select(Executable, KeyedElement):
         self._limit: BindParameter | None = None
         self._offset: BindParameter | None = None
         self._distinct = False
+        self._distinct_on: list[ColumnElement] = []
+        # (read, nowait, skip_locked, key_share) or None
+        self._for_update: tuple[bool, bool, bool, bool] | None = None
+        self._for_update_of: list[Any] = []
         for e in entities:
             if isinstance(e, FromClause):
                 self._raw_columns.extend(e.c)
@@ -279,7 +317,16 @@ class Select(Executable, KeyedElement):
         new = Select.__new__(Select)
         new.__dict__ = self.__dict__.copy()
         new.__dict__.pop("_compiled_cache", None)
-        for attr in ("_raw_columns", "_from_obj", "_where", "_group_by", "_having", "_order_by"):
+        for attr in (
+            "_raw_columns",
+            "_from_obj",
+            "_where",
+            "_group_by",
+            "_having",
+            "_order_by",
+            "_distinct_on",
+            "_for_update_of",
+        ):
             new.__dict__[attr] = list(self.__dict__[attr])
         return new
 
@@ -327,10 +374,41 @@ class Select(Executable, KeyedElement):
         new._offset = None if offset is None else BindParameter("param", int(offset), unique=True)
         return new
 
-    def distinct(self) -> Select:
+    def distinct(self, *on: Any) -> Select:
+        """``SELECT DISTINCT``; with expressions, PostgreSQL's ``DISTINCT ON (...)``."""
         new = self._generate()
         new._distinct = True
+        new._distinct_on = [*self._distinct_on, *(_coerce(e) for e in on)]
         return new
+
+    def with_for_update(
+        self,
+        *,
+        nowait: bool = False,
+        read: bool = False,
+        of: Any = None,
+        skip_locked: bool = False,
+        key_share: bool = False,
+    ) -> Select:
+        """``FOR UPDATE`` / ``FOR SHARE`` row locks (rendered where the database has
+        them; SQLite locks the whole database and renders nothing)."""
+        new = self._generate()
+        new._for_update = (read, nowait, skip_locked, key_share)
+        targets = of if isinstance(of, (list, tuple)) else ([of] if of is not None else [])
+        new._for_update_of = list(targets)
+        return new
+
+    def union(self, *others: Select) -> CompoundSelect:
+        return CompoundSelect("UNION", self, *others)
+
+    def union_all(self, *others: Select) -> CompoundSelect:
+        return CompoundSelect("UNION ALL", self, *others)
+
+    def intersect(self, *others: Select) -> CompoundSelect:
+        return CompoundSelect("INTERSECT", self, *others)
+
+    def except_(self, *others: Select) -> CompoundSelect:
+        return CompoundSelect("EXCEPT", self, *others)
 
     def add_columns(self, *entities: Any) -> Select:
         new = self._generate()
@@ -426,6 +504,87 @@ class Select(Executable, KeyedElement):
         return generic_string(self)
 
 
+class CompoundSelect(Executable, KeyedElement):
+    """``SELECT ... UNION [ALL] | INTERSECT | EXCEPT SELECT ...``."""
+
+    __visit_name__ = "compound_select"
+    _is_textual = False
+    _traverse = ("selects", "_order_by", "_limit", "_offset")
+    _key_attrs = ("keyword",)
+
+    def __init__(self, keyword: str, *selects: Any) -> None:
+        self.keyword = keyword
+        self.selects = list(selects)
+        self._order_by: list[ColumnElement] = []
+        self._limit: BindParameter | None = None
+        self._offset: BindParameter | None = None
+
+    def _generate(self) -> CompoundSelect:
+        new = CompoundSelect.__new__(CompoundSelect)
+        new.__dict__ = self.__dict__.copy()
+        new.__dict__.pop("_compiled_cache", None)
+        new._order_by = list(self._order_by)
+        return new
+
+    @property
+    def selected_columns(self) -> ColumnCollection:
+        return self.selects[0].selected_columns  # type: ignore[no-any-return]
+
+    def order_by(self, *clauses: Any) -> CompoundSelect:
+        new = self._generate()
+        new._order_by.extend(_coerce(c) for c in clauses)
+        return new
+
+    def limit(self, limit: int | None) -> CompoundSelect:
+        new = self._generate()
+        new._limit = None if limit is None else BindParameter("param", int(limit), unique=True)
+        return new
+
+    def offset(self, offset: int | None) -> CompoundSelect:
+        new = self._generate()
+        new._offset = None if offset is None else BindParameter("param", int(offset), unique=True)
+        return new
+
+    def subquery(self, name: str | None = None) -> Subquery:
+        return Subquery(self, name)
+
+    def cte(self, name: str | None = None, recursive: bool = False) -> CTE:
+        return CTE(self, name, recursive)
+
+    def _froms(self) -> list[FromClause]:
+        return []
+
+    @property
+    def _cache_key(self) -> Any:
+        return self._key_and_binds()[0]
+
+    def _compile_for(self, dialect: Any) -> Any:
+        from hermetic.sql.compiler import SQLCompiler
+
+        return SQLCompiler(dialect).compile_statement(self)
+
+    def __str__(self) -> str:
+        from hermetic.sql.compiler import generic_string
+
+        return generic_string(self)
+
+
+def union(*selects: Select) -> CompoundSelect:
+    return CompoundSelect("UNION", *selects)
+
+
+def union_all(*selects: Select) -> CompoundSelect:
+    return CompoundSelect("UNION ALL", *selects)
+
+
+def intersect(*selects: Select) -> CompoundSelect:
+    return CompoundSelect("INTERSECT", *selects)
+
+
+def except_(*selects: Select) -> CompoundSelect:
+    return CompoundSelect("EXCEPT", *selects)
+
+
 def _tables_of(elem: Any) -> Iterable[FromClause]:
     if isinstance(elem, ColumnClause):
         if elem.table is not None:
@@ -452,6 +611,11 @@ def select(*entities: Any) -> Select:
 __all__ = [
     "CTE",
     "Alias",
+    "CompoundSelect",
+    "except_",
+    "intersect",
+    "union",
+    "union_all",
     "ColumnCollection",
     "Exists",
     "FromClause",

@@ -45,6 +45,7 @@ class PGDialect(Dialect):
     supports_server_side_cursors = True
     default_schema_name = "public"
     supports_ilike = True
+    supports_distinct_on = True
     type_names: ClassVar[dict[str, str]] = {"LargeBinary": "BYTEA"}
     supports_native_enum = True
     supports_native_uuid = True

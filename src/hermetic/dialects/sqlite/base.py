@@ -17,6 +17,7 @@ class SQLiteDialect(Dialect):
     supports_native_datetime = False
     supports_native_decimal = False
     offset_requires_limit = True
+    supports_for_update = False
     supports_extract = False
     extract_templates: ClassVar[dict[str, str]] = {
         field: f"CAST(STRFTIME('{fmt}', {{expr}}) AS INTEGER)"
