@@ -443,3 +443,27 @@ def test_compound_and_recursive_cte_run(people: tuple[Engine, object]) -> None:
         conn.commit()
         with conn.begin():
             assert conn.execute(select(c.id).where(c.id == 4).with_for_update()).scalar() == 4
+
+
+def test_compile_with_literal_binds_and_dialects() -> None:
+    import datetime as dt
+
+    stmt = (
+        select(u.id)
+        .where(u.name == "o'neil; DROP TABLE users; --", u.id.in_([1, 2]), u.id > 3)
+        .limit(5)
+    )
+    assert str(stmt.compile(compile_kwargs={"literal_binds": True})) == (
+        "SELECT users.id FROM users WHERE users.name = 'o''neil; DROP TABLE users; --' "
+        "AND users.id IN (1, 2) AND users.id > 3 LIMIT 5"
+    )
+    assert str(stmt.compile(dialect=PG)).startswith(
+        "SELECT users.id FROM users WHERE users.name = %(name_1)s"
+    )
+    when = select(u.id).where(u.name == dt.date(2024, 1, 2), u.id.is_(None), u.order == True)  # noqa: E712
+    assert str(when.compile(dialect=SQLITE, compile_kwargs={"literal_binds": True})) == (
+        "SELECT users.id FROM users WHERE users.name = '2024-01-02' AND users.id IS NULL "
+        'AND users."order" = 1'
+    )
+    with pytest.raises(exc.CompileError, match="literal"):
+        select(u.id).where(u.name == object()).compile(compile_kwargs={"literal_binds": True})

@@ -35,6 +35,24 @@ class Executable(ClauseElement):
     def get_execution_options(self) -> immutabledict[str, Any]:
         return self._execution_options
 
+    def compile(
+        self, bind: Any = None, dialect: Any = None, compile_kwargs: Any = None, **kw: Any
+    ) -> Any:
+        """The statement compiled for ``dialect`` (or ``bind``'s, or generic SQL);
+        ``compile_kwargs={"literal_binds": True}`` writes values into the SQL (for
+        printing; executions always bind). ``str()`` of the result is the SQL."""
+        from hermetic.sql.compiler import SQLCompiler, _GenericDialect, compile_textual
+
+        if dialect is None:
+            dialect = getattr(bind, "dialect", None) or _GenericDialect()
+        literal = bool((compile_kwargs or {}).get("literal_binds"))
+        if self._is_textual:
+            return compile_textual(self, dialect)  # type: ignore[arg-type]
+        cls = getattr(self, "_compiler_cls", SQLCompiler)
+        if literal or hasattr(self, "_compiler_cls"):
+            return cls(dialect, literal_binds=literal).compile_statement(self)
+        return self._compile_for(dialect)  # type: ignore[attr-defined]
+
     def _execute_on_connection(
         self, connection: Any, distilled_params: Any, execution_options: Any
     ) -> Any:

@@ -8,6 +8,8 @@ a dict merge and a driver call.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -419,8 +421,9 @@ class _State:
 class SQLCompiler:
     """Renders element trees for one dialect: ``visit_<__visit_name__>(element, state)``."""
 
-    def __init__(self, dialect: Any) -> None:
+    def __init__(self, dialect: Any, literal_binds: bool = False) -> None:
         self.dialect = dialect
+        self.literal_binds = literal_binds
 
     def compile_statement(self, stmt: Any) -> Compiled:
         state = _State()
@@ -713,6 +716,9 @@ class SQLCompiler:
         state.write(quote_identifier(col.name))
 
     def visit_bindparam(self, bind: Any, state: _State) -> None:
+        if self.literal_binds and not bind.required:
+            state.write(self.render_literal(bind.effective_value, bind.expanding))
+            return
         name = state.bind_names.get(id(bind))
         if name is None:
             if bind.unique:
@@ -730,6 +736,31 @@ class SQLCompiler:
             state.bind_names[id(bind)] = name
             state.binds[name] = bind
         state.bind(name)
+
+    def render_literal(self, value: Any, expanding: bool = False) -> str:
+        """A value as SQL text (``literal_binds``): for printing statements; executions
+        always bind."""
+        if expanding:
+            items = [self.render_literal(v) for v in value]
+            return "(" + ", ".join(items) + ")" if items else "(NULL)"
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool):
+            if self.dialect.supports_native_boolean:
+                return "true" if value else "false"
+            return "1" if value else "0"
+        if isinstance(value, (int, float, decimal.Decimal)):
+            return str(value)
+        if isinstance(value, dt.datetime):
+            return "'" + value.isoformat(" ") + "'"
+        if isinstance(value, (dt.date, dt.time)):
+            return "'" + value.isoformat() + "'"
+        if isinstance(value, str):
+            return "'" + value.replace("'", "''") + "'"
+        raise exc.CompileError(
+            f"No literal rendering for {type(value).__name__} values ({value!r:.60}); "
+            "compile without literal_binds to see the statement with bound parameters"
+        )
 
     def visit_binary(self, binary: Any, state: _State) -> None:
         op = binary.operator

@@ -91,7 +91,13 @@ class DDLElement(Executable):
             dialect,
         )
 
-    def compile(self, dialect: Any = None) -> str:
+    def compile(
+        self, bind: Any = None, dialect: Any = None, compile_kwargs: Any = None, **kw: Any
+    ) -> str:
+        """The DDL as SQL text for ``dialect`` (or ``bind``'s, or generic)."""
+        if dialect is None:
+            # SQLAlchemy's first positional argument is ``bind``; accept a dialect there
+            dialect = getattr(bind, "dialect", bind)
         return DDLCompiler(dialect if dialect is not None else _DDLGenericDialect()).process(self)
 
     def __str__(self) -> str:
