@@ -12,6 +12,8 @@ import itertools
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from typing_extensions import Self
+
 from hermetic import exc
 from hermetic.sql import operators as ops
 from hermetic.sql import sqltypes
@@ -269,11 +271,61 @@ def table(name: str, *columns: ColumnClause, schema: str | None = None) -> Table
     return TableClause(name, *columns, schema=schema)
 
 
-class Select(Executable, KeyedElement):
+class SelectBase(Executable, KeyedElement):
+    """What SELECT and compound SELECTs share: ordering, limits, naming as a FROM
+    element, compilation. Subclasses provide ``_generate()`` (a copy to modify)."""
+
+    _is_textual = False
+    _order_by: list[ColumnElement]
+    _limit: BindParameter | None
+    _offset: BindParameter | None
+
+    def _generate(self) -> Self:
+        raise NotImplementedError
+
+    def order_by(self, *clauses: Any) -> Self:
+        new = self._generate()
+        if len(clauses) == 1 and clauses[0] is None:
+            new._order_by = []
+        else:
+            new._order_by.extend(_coerce(c) for c in clauses)
+        return new
+
+    def limit(self, limit: int | None) -> Self:
+        new = self._generate()
+        new._limit = None if limit is None else BindParameter("param", int(limit), unique=True)
+        return new
+
+    def offset(self, offset: int | None) -> Self:
+        new = self._generate()
+        new._offset = None if offset is None else BindParameter("param", int(offset), unique=True)
+        return new
+
+    def subquery(self, name: str | None = None) -> Subquery:
+        return Subquery(self, name)
+
+    def cte(self, name: str | None = None, recursive: bool = False) -> CTE:
+        return CTE(self, name, recursive)
+
+    @property
+    def _cache_key(self) -> Any:
+        return self._key_and_binds()[0]
+
+    def _compile_for(self, dialect: Any) -> Any:
+        from hermetic.sql.compiler import SQLCompiler
+
+        return SQLCompiler(dialect).compile_statement(self)
+
+    def __str__(self) -> str:
+        from hermetic.sql.compiler import generic_string
+
+        return generic_string(self)
+
+
+class Select(SelectBase):
     """``SELECT ...``: generative; every method returns a new statement."""
 
     __visit_name__ = "select"
-    _is_textual = False
     _traverse = (
         "_raw_columns",
         "_from_obj",
@@ -346,14 +398,6 @@ class Select(Executable, KeyedElement):
         new._from_obj.extend(froms)
         return new
 
-    def order_by(self, *clauses: Any) -> Select:
-        new = self._generate()
-        if len(clauses) == 1 and clauses[0] is None:
-            new._order_by = []
-        else:
-            new._order_by.extend(_coerce(c) for c in clauses)
-        return new
-
     def group_by(self, *clauses: Any) -> Select:
         new = self._generate()
         new._group_by.extend(_coerce(c) for c in clauses)
@@ -362,16 +406,6 @@ class Select(Executable, KeyedElement):
     def having(self, *criteria: Any) -> Select:
         new = self._generate()
         new._having.extend(_coerce(c) for c in criteria)
-        return new
-
-    def limit(self, limit: int | None) -> Select:
-        new = self._generate()
-        new._limit = None if limit is None else BindParameter("param", int(limit), unique=True)
-        return new
-
-    def offset(self, offset: int | None) -> Select:
-        new = self._generate()
-        new._offset = None if offset is None else BindParameter("param", int(offset), unique=True)
         return new
 
     def distinct(self, *on: Any) -> Select:
@@ -453,14 +487,8 @@ class Select(Executable, KeyedElement):
         new._from_obj.append(Join(left, right, onclause, isouter, full))
         return new
 
-    def subquery(self, name: str | None = None) -> Subquery:
-        return Subquery(self, name)
-
     def alias(self, name: str | None = None) -> Subquery:
         return Subquery(self, name)
-
-    def cte(self, name: str | None = None, recursive: bool = False) -> CTE:
-        return CTE(self, name, recursive)
 
     def scalar_subquery(self) -> ScalarSelect:
         return ScalarSelect(self)
@@ -489,26 +517,11 @@ class Select(Executable, KeyedElement):
                     seen.setdefault(id(t), t)
         return [f for i, f in seen.items() if i not in covered]
 
-    @property
-    def _cache_key(self) -> Any:
-        return self._key_and_binds()[0]
 
-    def _compile_for(self, dialect: Any) -> Any:
-        from hermetic.sql.compiler import SQLCompiler
-
-        return SQLCompiler(dialect).compile_statement(self)
-
-    def __str__(self) -> str:
-        from hermetic.sql.compiler import generic_string
-
-        return generic_string(self)
-
-
-class CompoundSelect(Executable, KeyedElement):
+class CompoundSelect(SelectBase):
     """``SELECT ... UNION [ALL] | INTERSECT | EXCEPT SELECT ...``."""
 
     __visit_name__ = "compound_select"
-    _is_textual = False
     _traverse = ("selects", "_order_by", "_limit", "_offset")
     _key_attrs = ("keyword",)
 
@@ -530,43 +543,8 @@ class CompoundSelect(Executable, KeyedElement):
     def selected_columns(self) -> ColumnCollection:
         return self.selects[0].selected_columns  # type: ignore[no-any-return]
 
-    def order_by(self, *clauses: Any) -> CompoundSelect:
-        new = self._generate()
-        new._order_by.extend(_coerce(c) for c in clauses)
-        return new
-
-    def limit(self, limit: int | None) -> CompoundSelect:
-        new = self._generate()
-        new._limit = None if limit is None else BindParameter("param", int(limit), unique=True)
-        return new
-
-    def offset(self, offset: int | None) -> CompoundSelect:
-        new = self._generate()
-        new._offset = None if offset is None else BindParameter("param", int(offset), unique=True)
-        return new
-
-    def subquery(self, name: str | None = None) -> Subquery:
-        return Subquery(self, name)
-
-    def cte(self, name: str | None = None, recursive: bool = False) -> CTE:
-        return CTE(self, name, recursive)
-
     def _froms(self) -> list[FromClause]:
         return []
-
-    @property
-    def _cache_key(self) -> Any:
-        return self._key_and_binds()[0]
-
-    def _compile_for(self, dialect: Any) -> Any:
-        from hermetic.sql.compiler import SQLCompiler
-
-        return SQLCompiler(dialect).compile_statement(self)
-
-    def __str__(self) -> str:
-        from hermetic.sql.compiler import generic_string
-
-        return generic_string(self)
 
 
 def union(*selects: Select) -> CompoundSelect:
