@@ -24,6 +24,7 @@ from hermetic import (
     func,
     insert,
     literal,
+    literal_column,
     not_,
     null,
     or_,
@@ -467,3 +468,40 @@ def test_compile_with_literal_binds_and_dialects() -> None:
     )
     with pytest.raises(exc.CompileError, match="literal"):
         select(u.id).where(u.name == object()).compile(compile_kwargs={"literal_binds": True})
+
+
+def test_lateral_any_type_coerce_within_group() -> None:
+    from hermetic.sql.elements import any_, nulls_last, type_coerce, within_group
+
+    latest = select(a.email).where(a.user_id == u.id).order_by(a.id.desc()).limit(1).lateral("last")
+    assert str(select(u.name, latest.c.email).select_from(users).join(latest, true())) == (
+        "SELECT users.name, last.email FROM users JOIN LATERAL (SELECT addresses.email "
+        "FROM addresses WHERE addresses.user_id = users.id ORDER BY addresses.id DESC "
+        "LIMIT :param_1) AS last ON true"
+    )
+    assert (
+        SQLCompiler(PG)
+        .compile_statement(select(u.id).where(u.id == any_(literal_column("ARRAY[1, 2]"))))
+        .string
+        == "SELECT users.id FROM users WHERE users.id = ANY (ARRAY[1, 2])"
+    )
+    assert str(select(type_coerce(u.name, Integer).label("n"))) == (
+        "SELECT users.name AS n FROM users"
+    )
+    pct = within_group(func.percentile_cont(0.5), u.id)
+    assert str(select(pct)) == (
+        "SELECT percentile_cont(:param_1) WITHIN GROUP (ORDER BY users.id) AS anon_1 FROM users"
+    )
+    assert str(select(u.id).order_by(nulls_last(u.name.desc()))) == (
+        "SELECT users.id FROM users ORDER BY users.name DESC NULLS LAST"
+    )
+
+
+def test_lateral_and_any_run_on_postgresql(pg_engine: Engine) -> None:
+    from hermetic.sql.elements import any_
+
+    with pg_engine.connect() as conn:
+        got = conn.execute(
+            select(literal_column("3")).where(literal(3) == any_(literal_column("ARRAY[1,3]")))
+        ).scalar()
+        assert got == 3

@@ -21,7 +21,9 @@ from hermetic.engine import (
 from hermetic.sql.ddl import CreateIndex, CreateTable, DropIndex, DropTable
 from hermetic.sql.dml import delete, insert, update
 from hermetic.sql.elements import (
+    all_,
     and_,
+    any_,
     asc,
     bindparam,
     case,
@@ -36,11 +38,15 @@ from hermetic.sql.elements import (
     literal_column,
     not_,
     null,
+    nulls_first,
+    nulls_last,
     or_,
     over,
     text,
     true,
     tuple_,
+    type_coerce,
+    within_group,
 )
 from hermetic.sql.functions import func
 from hermetic.sql.schema import (
@@ -119,6 +125,12 @@ from hermetic.types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "all_",
+    "any_",
+    "nulls_first",
+    "nulls_last",
+    "type_coerce",
+    "within_group",
     "CheckConstraint",
     "Column",
     "ColumnDefault",

@@ -795,6 +795,22 @@ class SQLCompiler:
         self.process(elem.element.self_group(_ops.collate), state)
         state.write(after)
 
+    def visit_type_coerce(self, elem: Any, state: _State) -> None:
+        self.process(elem.element, state)
+
+    def visit_within_group(self, elem: Any, state: _State) -> None:
+        self.process(elem.element, state)
+        state.write(" WITHIN GROUP (ORDER BY ")
+        for i, c in enumerate(elem.order_by):
+            if i:
+                state.write(", ")
+            self.process(c, state)
+        state.write(")")
+
+    def visit_lateral(self, alias: Any, state: _State) -> None:
+        state.write("LATERAL ")
+        self.visit_alias(alias, state)
+
     def visit_tuple(self, elem: Any, state: _State) -> None:
         state.write("(")
         self.visit_clauselist(elem, state)
@@ -873,6 +889,11 @@ class SQLCompiler:
             self.process(c, state)
 
     def visit_unary(self, unary: Any, state: _State) -> None:
+        if unary.operator in (_ops.any_op, _ops.all_op):
+            state.write(unary.operator.sql + " (")
+            self.process(unary.element, state)
+            state.write(")")
+            return
         if unary.operator is not None:
             sql = unary.operator.sql
             state.write(sql if sql == "-" else sql + " ")
@@ -933,6 +954,8 @@ class _GenericDialect:
     paramstyle = "named"
     positional = False
     supports_native_boolean = True
+    supports_native_decimal = True
+    supports_native_datetime = True
     offset_requires_limit = False
     supports_ilike = True
     supports_extract = True

@@ -628,6 +628,63 @@ class Case(ColumnElement):
         )
 
 
+class TypeCoerce(ColumnElement):
+    """``type_coerce(expr, T)``: the SQL of ``expr``, handled in Python as type ``T``."""
+
+    __visit_name__ = "type_coerce"
+    _traverse = ("element",)
+    _key_attrs = ("_type_key",)
+
+    def __init__(self, element: Any, type_: Any) -> None:
+        self.type = sqltypes.to_instance(type_)
+        if isinstance(element, ColumnElement):
+            self.element: ColumnElement = element
+        else:
+            self.element = BindParameter("param", element, type_=self.type, unique=True)
+
+    @property
+    def _type_key(self) -> Any:
+        return _type_key(self.type)
+
+
+def type_coerce(expression: Any, type_: Any) -> TypeCoerce:
+    return TypeCoerce(expression, type_)
+
+
+class WithinGroup(ColumnElement):
+    """``fn(...) WITHIN GROUP (ORDER BY ...)`` (ordered-set aggregates)."""
+
+    __visit_name__ = "within_group"
+    _traverse = ("element", "order_by")
+
+    def __init__(self, element: ColumnElement, *order_by: Any) -> None:
+        self.element = element
+        self.order_by = _columns(order_by)
+        self.type = element.type
+
+
+def within_group(element: ColumnElement, *order_by: Any) -> WithinGroup:
+    return WithinGroup(element, *order_by)
+
+
+def any_(expr: Any) -> UnaryExpression:
+    """``ANY (expr)``: compare against each element of an array or subquery."""
+    return UnaryExpression(_coerce(expr).self_group(ops.any_op), operator=ops.any_op)
+
+
+def all_(expr: Any) -> UnaryExpression:
+    """``ALL (expr)``."""
+    return UnaryExpression(_coerce(expr).self_group(ops.all_op), operator=ops.all_op)
+
+
+def nulls_first(expr: ColumnElement) -> UnaryExpression:
+    return UnaryExpression(expr, modifier=ops.nulls_first_op)
+
+
+def nulls_last(expr: ColumnElement) -> UnaryExpression:
+    return UnaryExpression(expr, modifier=ops.nulls_last_op)
+
+
 def case(*whens: Any, value: Any = None, else_: Any = None) -> Case:
     return Case(*whens, value=value, else_=else_)
 

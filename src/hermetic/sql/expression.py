@@ -16,8 +16,12 @@ from hermetic.sql.elements import (
     TextClause,
     TextualSelect,
     Tuple,
+    TypeCoerce,
     UnaryExpression,
+    WithinGroup,
+    all_,
     and_,
+    any_,
     asc,
     bindparam,
     case,
@@ -32,11 +36,15 @@ from hermetic.sql.elements import (
     literal_column,
     not_,
     null,
+    nulls_first,
+    nulls_last,
     or_,
     over,
     text,
     true,
     tuple_,
+    type_coerce,
+    within_group,
 )
 from hermetic.sql.functions import Function, func
 from hermetic.sql.selectable import (
@@ -45,6 +53,7 @@ from hermetic.sql.selectable import (
     Exists,
     FromClause,
     Join,
+    Lateral,
     ScalarSelect,
     Select,
     Subquery,
@@ -59,6 +68,15 @@ from hermetic.sql.selectable import (
 )
 
 __all__ = [
+    "Lateral",
+    "TypeCoerce",
+    "WithinGroup",
+    "all_",
+    "any_",
+    "nulls_first",
+    "nulls_last",
+    "type_coerce",
+    "within_group",
     "CompoundSelect",
     "except_",
     "intersect",

@@ -113,6 +113,9 @@ nulls_last_op = Operator("nulls_last_op", "NULLS LAST", 0)
 distinct_op = Operator("distinct_op", "DISTINCT", 0)
 exists = Operator("exists", "EXISTS", _P_NOT)
 comma_op = Operator("comma_op", ",", 0)
+# ANY/ALL render their own parentheses: nothing inside needs more
+any_op = Operator("any_op", "ANY", 90)
+all_op = Operator("all_op", "ALL", 90)
 
 
 def custom_op(opstring: str, precedence: int = 0, is_comparison: bool = False) -> Operator:

@@ -209,6 +209,12 @@ class Subquery(Alias):
     __visit_name__ = "subquery"
 
 
+class Lateral(Alias):
+    """``LATERAL (SELECT ...) AS name``: a subquery that may refer to earlier FROMs."""
+
+    __visit_name__ = "lateral"
+
+
 class CTE(Alias):
     """A common table expression: ``WITH name AS (SELECT ...)``, used by name."""
 
@@ -306,6 +312,9 @@ class SelectBase(Executable, KeyedElement):
 
     def cte(self, name: str | None = None, recursive: bool = False) -> CTE:
         return CTE(self, name, recursive)
+
+    def lateral(self, name: str | None = None) -> Lateral:
+        return Lateral(self, name)
 
     @property
     def _cache_key(self) -> Any:
