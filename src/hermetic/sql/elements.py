@@ -353,6 +353,17 @@ class ColumnClause(ColumnElement):
         t = self.table
         return None if t is None else (getattr(t, "schema", None), t.name)
 
+    def _gen_key(self, binds: list[BindParameter]) -> tuple[Any, ...]:
+        # Columns are leaves reused by every statement that names them: their key is
+        # computed once (per owning table: CTEs re-home their columns).
+        memo = self.__dict__.get("_key_memo")
+        table = self.table
+        if memo is not None and memo[0] is table:
+            return memo[1]  # type: ignore[no-any-return]
+        key = super()._gen_key(binds)
+        self.__dict__["_key_memo"] = (table, key)
+        return key
+
     def __repr__(self) -> str:
         return f"column({self.name!r})"
 

@@ -113,6 +113,12 @@ class TableClause(FromClause):
     def __repr__(self) -> str:
         return f"table({self.name!r})"
 
+    def _gen_key(self, binds: list[BindParameter]) -> tuple[Any, ...]:
+        key = self.__dict__.get("_key_memo")  # a table's name and schema do not change
+        if key is None:
+            key = self.__dict__["_key_memo"] = super()._gen_key(binds)
+        return key
+
     def insert(self) -> Any:
         from hermetic.sql.dml import insert
 
