@@ -45,23 +45,39 @@ class KeyedElement(ClauseElement):
     _key_attrs: ClassVar[tuple[str, ...]] = ()
 
     def _gen_key(self, binds: list[BindParameter]) -> tuple[Any, ...]:
-        parts: list[Any] = [type(self)]
-        for attr in self._key_attrs:
-            value = getattr(self, attr)
-            parts.append(value.name if isinstance(value, ops.Operator) else value)
-        for attr in self._traverse:
-            child = getattr(self, attr)
-            if child is None:
-                parts.append(None)
-            elif isinstance(child, (list, tuple)):
-                parts.append(tuple(c._gen_key(binds) for c in child))
-            else:
-                parts.append(child._gen_key(binds))
-        return tuple(parts)
+        keyfn = type(self).__dict__.get("_keyfn")
+        if keyfn is None:
+            keyfn = _build_keyfn(type(self))
+        return keyfn(self, binds)  # type: ignore[no-any-return]
 
     def _key_and_binds(self) -> tuple[tuple[Any, ...], list[BindParameter]]:
         binds: list[BindParameter] = []
         return self._gen_key(binds), binds
+
+
+def _child_key(child: Any, binds: list[BindParameter]) -> Any:
+    if child is None:
+        return None
+    if isinstance(child, (list, tuple)):
+        return tuple([c._gen_key(binds) for c in child])
+    return child._gen_key(binds)
+
+
+def _build_keyfn(cls: type) -> Any:
+    """The cache-key function of ``cls``, generated once from its declarations: a
+    tuple display of its key attributes and children, no loop over attribute names per
+    call. Operators in key attributes are singletons, so they key by identity."""
+    key_attrs: tuple[str, ...] = cls._key_attrs  # type: ignore[attr-defined]
+    traverse: tuple[str, ...] = cls._traverse  # type: ignore[attr-defined]
+    parts = ["_cls"]
+    parts += [f"self.{a}" for a in key_attrs]
+    parts += [f"_child(self.{a}, binds)" for a in traverse]
+    source = f"def keyfn(self, binds):\n    return ({', '.join(parts)},)\n"
+    namespace: dict[str, Any] = {"_cls": cls, "_child": _child_key}
+    exec(compile(source, f"<cache key of {cls.__name__}>", "exec"), namespace)
+    keyfn = namespace["keyfn"]
+    cls._keyfn = keyfn  # type: ignore[attr-defined]
+    return keyfn
 
 
 def _coerce(value: Any, like: ColumnElement | None = None) -> ColumnElement:
