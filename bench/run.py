@@ -86,7 +86,7 @@ RAW_SELECT_ONE = {
     "pyformat": f"SELECT id, name, value FROM {SMALL_TABLE} WHERE id = %(id)s",
 }
 
-WORKLOADS = ("cycle", "select", "fetch")
+WORKLOADS = ("cycle", "select", "fetch", "core")
 BACKENDS = ("sqlite", "postgresql")
 HERMETIC, SQLALCHEMY, RAW = "hermetic", "sqlalchemy", "raw"
 STATS: dict[str, Callable[[list[float]], float]] = {"median": statistics.median, "best": min}
@@ -500,9 +500,64 @@ def fetch_cases(
     yield case
 
 
+def core_cases(
+    b: Backend, engines: dict[str, Any], mode: Mode, stack: contextlib.ExitStack
+) -> Iterator[Case]:
+    """The Core's cached-execute path: ``select(t).where(t.c.id == i)`` rebuilt each time,
+    so every execution keys the statement and reuses the compiled form."""
+    ops = mode.select_ops
+    ids = [i % SMALL_ROWS + 1 for i in range(ops)]
+    case = Case(
+        "core",
+        "select(t).where(id == i)",
+        b.name,
+        "us",
+        ops,
+        Target(max_vs_raw=1.5 if b.name == "postgresql" else 3.0),
+        note="Core statement built inside the loop (the compile-cache hit path)",
+    )
+    for lib, engine in engines.items():
+        mod: Any = hermetic if lib == HERMETIC else sqlalchemy
+        t = mod.Table(
+            SMALL_TABLE,
+            mod.MetaData(),
+            mod.Column("id", mod.Integer, primary_key=True),
+            mod.Column("name", mod.String),
+            mod.Column("value", mod.Float),
+        )
+        conn = stack.enter_context(engine.connect())
+
+        def run(conn: Any = conn, t: Any = t, select: Any = mod.select) -> None:
+            execute = conn.execute
+            c_id = t.c.id
+            for i in ids:
+                row = execute(select(t).where(c_id == i)).fetchone()
+            assert row is not None and row[0] == ids[-1]
+
+        case.variants[lib] = Variant(f"{lib}: select(t).where(t.c.id == i)", run, conn.rollback)
+
+    raw = b.raw_connect()
+    stack.callback(raw.close)
+    cur = raw.cursor()
+    sql = RAW_SELECT_ONE[b.raw_paramstyle]
+    raw_params: list[Any] = (
+        [(i,) for i in ids] if b.raw_paramstyle == "qmark" else [{"id": i} for i in ids]
+    )
+
+    def run_raw() -> None:
+        execute, fetchone = cur.execute, cur.fetchone
+        for p in raw_params:
+            execute(sql, p)
+            row = fetchone()
+        assert row is not None and row[0] == ids[-1]
+
+    case.variants[RAW] = Variant(f"{b.raw_label}: cur.execute(sql, params)", run_raw, raw.rollback)
+    yield case
+
+
 BUILDERS: dict[
     str, Callable[[Backend, dict[str, Any], Mode, contextlib.ExitStack], Iterator[Case]]
-] = {"cycle": cycle_cases, "select": select_cases, "fetch": fetch_cases}
+] = {"cycle": cycle_cases, "select": select_cases, "fetch": fetch_cases, "core": core_cases}
 
 
 # ------------------------------------------------------------------------------------------
