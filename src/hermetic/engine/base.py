@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from hermetic import exc
 from hermetic._util.collections import immutabledict
+from hermetic._util.echo import echo_log
 from hermetic._util.lru import LRUCache
 from hermetic.engine.events import ENGINE_EVENTS, ExceptionContext, ExecutionContext
 from hermetic.engine.result import CursorResult, ResultMetaData
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("hermetic.engine.Engine")
 _INFO = logging.INFO
 _DEBUG = logging.DEBUG
-_EMPTY: Mapping[str, Any] = immutabledict()
 _PERCENT = frozenset({"pyformat", "format"})
 
 
@@ -175,11 +175,7 @@ class Engine:
         return bool(self.echo) or log.isEnabledFor(_INFO)
 
     def _log(self, level: int, msg: str, *args: Any) -> None:
-        # echo=True logs INFO (echo="debug" also DEBUG) whatever the logger's level, as
-        # SQLAlchemy's echo does; otherwise the logging configuration decides.
-        echoed = bool(self.echo) and (level >= _INFO or self.echo == "debug")
-        if echoed or log.isEnabledFor(level):
-            log._log(level, msg, args)
+        echo_log(log, self.echo, level, msg, args)
 
 
 class OptionEngine(Engine):

@@ -46,6 +46,7 @@ from types import CodeType
 from typing import Any, ClassVar
 
 from hermetic import exc
+from hermetic._util.echo import echo_log
 from hermetic.drivers.base import GenericDriver
 from hermetic.event.base import Dispatch, EventSpec
 from hermetic.pool import policy, sites
@@ -59,24 +60,18 @@ log = logging.getLogger("hermetic.pool")
 
 
 class _EchoLog:
-    """The pool's messages with SQLAlchemy's ``echo_pool`` rule: ``True`` logs INFO and
-    up, ``"debug"`` also DEBUG, whatever the logger's level (its stdout handler is added
-    by create_engine); without echo the logging configuration decides."""
+    """The pool's messages under the ``echo_pool`` rule (:func:`echo_log`)."""
 
-    __slots__ = ("_min",)
+    __slots__ = ("_echo",)
 
     def __init__(self, echo: bool | str | None) -> None:
-        self._min = logging.DEBUG if echo == "debug" else logging.INFO if echo else None
-
-    def _emit(self, level: int, msg: str, args: tuple[Any, ...]) -> None:
-        if (self._min is not None and level >= self._min) or log.isEnabledFor(level):
-            log._log(level, msg, args)
+        self._echo = echo
 
     def debug(self, msg: str, *args: Any) -> None:
-        self._emit(logging.DEBUG, msg, args)
+        echo_log(log, self._echo, logging.DEBUG, msg, args)
 
     def info(self, msg: str, *args: Any) -> None:
-        self._emit(logging.INFO, msg, args)
+        echo_log(log, self._echo, logging.INFO, msg, args)
 
 
 # record states

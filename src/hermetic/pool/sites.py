@@ -38,21 +38,6 @@ def is_internal(code: CodeType) -> bool:
     return known
 
 
-def caller_site(depth: int = 2) -> tuple[CodeType | None, int]:
-    """The first frame at or above ``depth`` whose code is not hermetic's:
-    (code, f_lasti); :func:`format_site` turns that into a line number."""
-    try:
-        f: FrameType | None = sys._getframe(depth)
-    except ValueError:
-        return None, 0
-    while f is not None:
-        code = f.f_code
-        if not is_internal(code):
-            return code, f.f_lasti
-        f = f.f_back
-    return None, 0
-
-
 def caller_stack(depth: int = 2) -> list[str]:
     """The full stack up to the first foreign frame, formatted (``pool_debug=True``)."""
     try:
