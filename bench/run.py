@@ -12,8 +12,18 @@ Workloads (``--only`` takes these names, and/or a backend name, ``sqlite`` or ``
 ``select``  one-row ``text()`` selects on one open connection, by primary key from a 1,000-row
             table; the raw driver runs ``cur.execute(sql, params); cur.fetchone()`` on one
             cursor with the DB-API module's own ``paramstyle``. Microseconds per select.
-``fetch``   ``.all()`` of a 100,000-row ``text()`` select vs ``cur.execute(); cur.fetchall()``.
+``fetch``   ``.all()`` of a 100,000-row ``text()`` select vs ``cur.execute(); cur.fetchall()``;
+            and ``conn.execute(select(table)).all()`` of a 100,000-row five-column table
+            (id integer, name varchar(40), value float/double precision, qty bigint, note
+            text with every fifth NULL: types whose values the drivers return as the Python
+            values themselves, so raw and Core rows are equal; a datetime column would be
+            parsed from text by the Core on SQLite, a conversion the raw driver skips).
             Milliseconds per fetch.
+``core``    ``select(t).where(t.c.id == i)`` built and executed inside the loop (the
+            compile-cache hit path), ``.fetchone()``, vs the raw one-row select.
+``insert``  50,000-row executemany: ``conn.execute(insert(table), list_of_dicts)`` into an
+            empty table of the five columns above vs ``cur.executemany(sql, list_of_tuples)``
+            (the driver's own paramstyle); rolled back after each sample. Milliseconds.
 
 Backends: a SQLite file (sqlite3) in a temporary directory, and PostgreSQL through psycopg 3
 (``--pg-url``, default ``postgresql+psycopg://root@127.0.0.1:5432/test``; when the server is
@@ -48,6 +58,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,13 +91,24 @@ SMALL_TABLE, SMALL_ROWS = "bench_t", 1_000
 BIG_TABLE, BIG_ROWS = "bench_big", 100_000
 SELECT_ONE = f"SELECT id, name, value FROM {SMALL_TABLE} WHERE id = :id"
 SELECT_ALL = f"SELECT id, name, value FROM {BIG_TABLE}"
+# The Core fetch and insert workloads: five columns of types the drivers return as is.
+WIDE_TABLE = "bench_wide"
+WIDE_COLUMNS = ("id", "name", "value", "qty", "note")
+WIDE_DDL = {
+    "sqlite": "(id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, value REAL NOT NULL, "
+    "qty BIGINT NOT NULL, note TEXT)",
+    "postgresql": "(id integer PRIMARY KEY, name varchar(40) NOT NULL, value double precision "
+    "NOT NULL, qty bigint NOT NULL, note text)",
+}
+SELECT_WIDE = f"SELECT {', '.join(WIDE_COLUMNS)} FROM {WIDE_TABLE}"
+INSERT_ROWS = 50_000
 # The same statements in the DB-API modules' declared paramstyles.
 RAW_SELECT_ONE = {
     "qmark": f"SELECT id, name, value FROM {SMALL_TABLE} WHERE id = ?",
     "pyformat": f"SELECT id, name, value FROM {SMALL_TABLE} WHERE id = %(id)s",
 }
 
-WORKLOADS = ("cycle", "select", "fetch", "core")
+WORKLOADS = ("cycle", "select", "fetch", "core", "insert")
 BACKENDS = ("sqlite", "postgresql")
 HERMETIC, SQLALCHEMY, RAW = "hermetic", "sqlalchemy", "raw"
 STATS: dict[str, Callable[[list[float]], float]] = {"median": statistics.median, "best": min}
@@ -281,6 +303,26 @@ def _rows(n: int) -> Iterator[tuple[int, str, float]]:
     return ((i, f"name {i}", i * 1.5) for i in range(1, n + 1))
 
 
+def _wide_rows(n: int) -> list[tuple[int, str, float, int, str | None]]:
+    return [
+        (i, f"name {i}", i * 1.5, i * 1_000_003, None if i % 5 == 0 else f"note {i % 977}")
+        for i in range(1, n + 1)
+    ]
+
+
+def _wide_table(mod: Any, name: str) -> Any:
+    """The five-column table as a hermetic or SQLAlchemy ``Table``."""
+    return mod.Table(
+        name,
+        mod.MetaData(),
+        mod.Column("id", mod.Integer, primary_key=True, autoincrement=False),
+        mod.Column("name", mod.String(40), nullable=False),
+        mod.Column("value", mod.Float, nullable=False),
+        mod.Column("qty", mod.BigInteger, nullable=False),
+        mod.Column("note", mod.Text),
+    )
+
+
 def sqlite_backend(directory: str) -> Backend:
     path = os.path.join(directory, "bench.db")
     con = sqlite3.connect(path)
@@ -292,6 +334,8 @@ def sqlite_backend(directory: str) -> Backend:
                 "value REAL NOT NULL)"
             )
             con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?)", _rows(n))
+        con.execute(f"CREATE TABLE {WIDE_TABLE} {WIDE_DDL['sqlite']}")
+        con.executemany(f"INSERT INTO {WIDE_TABLE} VALUES (?, ?, ?, ?, ?)", _wide_rows(BIG_ROWS))
     con.close()
     return Backend(
         name="sqlite",
@@ -332,6 +376,21 @@ def pg_backend(url: URL) -> Backend | str:
                 for row in _rows(n):
                     copy.write_row(row)
             con.execute(f"ANALYZE {table}")
+        exists = con.execute("SELECT to_regclass(%s)", (WIDE_TABLE,)).fetchone()
+        shape = None
+        if exists is not None and exists[0] is not None:
+            shape = con.execute(
+                f"SELECT count(*), max(id), max(qty), count(note) FROM {WIDE_TABLE}"
+            ).fetchone()
+        last = _wide_rows(BIG_ROWS)
+        if shape != (BIG_ROWS, BIG_ROWS, last[-1][3], sum(r[4] is not None for r in last)):
+            con.execute(f"DROP TABLE IF EXISTS {WIDE_TABLE}")
+            con.execute(f"CREATE TABLE {WIDE_TABLE} {WIDE_DDL['postgresql']}")
+            columns = ", ".join(WIDE_COLUMNS)
+            with con.cursor().copy(f"COPY {WIDE_TABLE} ({columns}) FROM STDIN") as copy:
+                for row in last:
+                    copy.write_row(row)
+            con.execute(f"ANALYZE {WIDE_TABLE}")
         server = con.info.server_version
     return Backend(
         name="postgresql",
@@ -499,6 +558,39 @@ def fetch_cases(
     )
     yield case
 
+    core = Case(
+        "fetch",
+        f"{BIG_ROWS // 1000}k-row select(t) .all()",
+        b.name,
+        "ms",
+        1,
+        Target(max_vs_raw=1.2),
+        note=f"{len(WIDE_COLUMNS)} columns: integer, varchar(40), float, bigint, nullable text",
+    )
+    for lib, engine in engines.items():
+        mod: Any = hermetic if lib == HERMETIC else sqlalchemy
+        wide = _wide_table(mod, WIDE_TABLE)
+        conn = stack.enter_context(engine.connect())
+        select_wide = mod.select(wide)
+
+        def run_core(conn: Any = conn, stmt: Any = select_wide) -> None:
+            rows = conn.execute(stmt).all()
+            assert len(rows) == BIG_ROWS
+
+        core.variants[lib] = Variant(
+            f"{lib}: conn.execute(select(table)).all()", run_core, conn.rollback
+        )
+
+    def run_raw_wide() -> None:
+        cur.execute(SELECT_WIDE)
+        rows = cur.fetchall()
+        assert len(rows) == BIG_ROWS
+
+    core.variants[RAW] = Variant(
+        f"{b.raw_label}: cur.execute(sql); cur.fetchall()", run_raw_wide, raw.rollback
+    )
+    yield core
+
 
 def core_cases(
     b: Backend, engines: dict[str, Any], mode: Mode, stack: contextlib.ExitStack
@@ -555,9 +647,70 @@ def core_cases(
     yield case
 
 
+def insert_cases(
+    b: Backend, engines: dict[str, Any], mode: Mode, stack: contextlib.ExitStack
+) -> Iterator[Case]:
+    """50,000 rows inserted with executemany into a fresh table (a unique name: other
+    processes may share the PostgreSQL database), rolled back after every sample."""
+    table = f"bench_ins_{uuid.uuid4().hex[:8]}"
+    raw = b.raw_connect()
+    stack.callback(raw.close)
+    raw.execute(f"CREATE TABLE {table} {WIDE_DDL[b.name]}")
+    raw.commit()
+
+    def drop() -> None:
+        raw.rollback()
+        raw.execute(f"DROP TABLE IF EXISTS {table}")
+        raw.commit()
+
+    stack.callback(drop)
+    tuples = _wide_rows(INSERT_ROWS)
+    dicts = [dict(zip(WIDE_COLUMNS, row, strict=True)) for row in tuples]
+    case = Case(
+        "insert",
+        f"{INSERT_ROWS // 1000}k-row executemany insert",
+        b.name,
+        "ms",
+        1,
+        Target(max_vs_raw=1.2),
+        note="conn.execute(insert(t), [dict, ...]) vs cur.executemany(sql, [tuple, ...])",
+    )
+    for lib, engine in engines.items():
+        mod: Any = hermetic if lib == HERMETIC else sqlalchemy
+        stmt = mod.insert(_wide_table(mod, table))
+        conn = stack.enter_context(engine.connect())
+
+        def run(conn: Any = conn, stmt: Any = stmt) -> None:
+            result = conn.execute(stmt, dicts)
+            assert result.rowcount in (INSERT_ROWS, -1)
+
+        case.variants[lib] = Variant(f"{lib}: conn.execute(insert(t), dicts)", run, conn.rollback)
+
+    mark = "?" if b.raw_paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(WIDE_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(WIDE_COLUMNS))})"
+    )
+    cur = raw.cursor()
+
+    def run_raw() -> None:
+        cur.executemany(sql, tuples)
+
+    case.variants[RAW] = Variant(
+        f"{b.raw_label}: cur.executemany(sql, tuples)", run_raw, raw.rollback
+    )
+    yield case
+
+
 BUILDERS: dict[
     str, Callable[[Backend, dict[str, Any], Mode, contextlib.ExitStack], Iterator[Case]]
-] = {"cycle": cycle_cases, "select": select_cases, "fetch": fetch_cases, "core": core_cases}
+] = {
+    "cycle": cycle_cases,
+    "select": select_cases,
+    "fetch": fetch_cases,
+    "core": core_cases,
+    "insert": insert_cases,
+}
 
 
 # ------------------------------------------------------------------------------------------
@@ -580,14 +733,14 @@ def _fmt_pct(value: float | None) -> str:
 
 def table(outcomes: list[Outcome]) -> str:
     header = (
-        f"{'workload':<24} {'backend':<10} {'hermetic':>10} {'SQLAlchemy':>10} {'raw':>10}"
+        f"{'workload':<28} {'backend':<10} {'hermetic':>10} {'SQLAlchemy':>10} {'raw':>10}"
         f" {'h/raw':>6} {'h/SA':>6} {'SA/raw':>6} {'spread':>6}  {'target':<22} verdict"
     )
     lines = [header, "-" * len(header)]
     for o in outcomes:
         c = o.case
         lines.append(
-            f"{c.name:<24} {c.backend:<10} {_fmt_time(o.figure(HERMETIC), c.unit):>10}"
+            f"{c.name:<28} {c.backend:<10} {_fmt_time(o.figure(HERMETIC), c.unit):>10}"
             f" {_fmt_time(o.figure(SQLALCHEMY), c.unit):>10}"
             f" {_fmt_time(o.figure(RAW), c.unit):>10}"
             f" {_fmt_ratio(o.ratio(HERMETIC, RAW)):>6}"
@@ -702,8 +855,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'quick' if args.quick else 'full'} mode: {args.stat} of {mode.rounds} samples after 1 "
         f"warm-up, variants interleaved (rotated order), GC on (collected before each sample); "
-        f"cycle {mode.cycle_ops:,} ops/sample, select {mode.select_ops:,}, fetch "
-        f"{BIG_ROWS:,} rows; machine: empty for-loop {speed:.1f} ns/iteration"
+        f"cycle {mode.cycle_ops:,} ops/sample, select/core {mode.select_ops:,}, fetch "
+        f"{BIG_ROWS:,} rows, insert {INSERT_ROWS:,} rows; machine: empty for-loop "
+        f"{speed:.1f} ns/iteration"
     )
 
     outcomes: list[Outcome] = []

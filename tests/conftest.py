@@ -89,3 +89,101 @@ def pg_engine() -> Iterator[Engine]:
     yield eng
     assert eng.pool.checkedout() == 0, eng.pool.holders()
     eng.dispose()
+
+
+# --------------------------------------------------------------------------- ORM backends
+
+ORM_BACKENDS = ["sqlite", "postgresql"]
+
+
+def _sqlite_foreign_keys(dbapi_connection: object, connection_record: object) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=ORM_BACKENDS)
+def orm_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine per backend for ORM tests, isolated from other tests and agents:
+    SQLite is a fresh file (foreign keys enforced); PostgreSQL gets a fresh schema
+    ``t_<uuid>`` as the connections' search_path, dropped (CASCADE) afterwards, so
+    models with fixed table names never meet another run's tables."""
+    from hermetic import event
+
+    if request.param == "sqlite":
+        eng = create_engine(f"sqlite:///{tmp_path / 'orm.db'}")
+        event.listen(eng, "connect", _sqlite_foreign_keys)
+        yield eng
+        assert eng.pool.checkedout() == 0, eng.pool.holders()
+        eng.dispose()
+        return
+    require_pg()
+    import uuid
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex}"
+    u = make_url(PG_URL)
+    admin = dict(
+        host=u.host, port=u.port or 5432, user=u.username, dbname=u.database, password=u.password
+    )
+    with psycopg.connect(**admin, autocommit=True) as c:  # type: ignore[arg-type]
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    eng = create_engine(pg_url(), connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield eng
+        assert eng.pool.checkedout() == 0, eng.pool.holders()
+    finally:
+        eng.dispose()
+        with psycopg.connect(**admin, autocommit=True) as c:  # type: ignore[arg-type]
+            c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+class SQLLog:
+    """The SQL statements an engine executed (``before_cursor_execute``), for asserting
+    statement counts: ``log = SQLLog(engine); ...; assert log.count("INSERT") == 1``."""
+
+    def __init__(self, engine: Engine) -> None:
+        from hermetic import event
+
+        self.statements: list[str] = []
+        self.params: list[object] = []
+        self.many: list[bool] = []
+        self._engine = engine
+        event.listen(engine, "before_cursor_execute", self._on)
+
+    def _on(
+        self,
+        conn: object,
+        cursor: object,
+        statement: str,
+        parameters: object,
+        context: object,
+        executemany: bool,
+    ) -> None:
+        self.statements.append(statement)
+        self.params.append(parameters)
+        self.many.append(executemany)
+
+    def clear(self) -> None:
+        self.statements.clear()
+        self.params.clear()
+        self.many.clear()
+
+    def matching(self, prefix: str) -> list[str]:
+        """Statements that start with ``prefix`` (case-insensitive), e.g. "INSERT"."""
+        p = prefix.upper()
+        return [s for s in self.statements if s.lstrip().upper().startswith(p)]
+
+    def count(self, prefix: str = "") -> int:
+        return len(self.matching(prefix))
+
+    def remove(self) -> None:
+        from hermetic import event
+
+        event.remove(self._engine, "before_cursor_execute", self._on)
+
+
+@pytest.fixture
+def sql_log(orm_engine: Engine) -> Iterator[SQLLog]:
+    log = SQLLog(orm_engine)
+    yield log
+    log.remove()

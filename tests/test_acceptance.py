@@ -27,6 +27,13 @@ PROGRAMS: tuple[str, ...] = (
     "s000_pool_sanity",
     "s000_gevent_pool_threads",
     "s000_json_cross_db",
+    "s000_threaded_benchmark",
+    "s001_session_leak_pool",
+    "s001_transactions",
+    "s001_session_orm_basics",
+    "s001_detached_merge",
+    "s001_n_plus_one_eager",
+    "s001_engine_logging",
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hermetic import Integer, String, column, exc, select, table, text
+from hermetic import Integer, String, column, exc, exists, func, select, table, text
 from hermetic.dialects.postgresql import insert as pg_insert
 from hermetic.dialects.postgresql.base import PGDialect
 from hermetic.dialects.sqlite import insert as sqlite_insert
@@ -347,3 +347,119 @@ def test_engine_cache_reuse(engine: Engine, tbl: Any) -> None:
             *[(i, f"v{i}", i * 100) for i in range(1, 6)],
             (6, "p6", None),
         ]
+
+
+# -- UPDATE ... FROM, DELETE ... USING, correlated SET, RETURNING with other tables -------
+
+
+@pytest.fixture
+def pair(engine: Engine, tbl: Any) -> Iterator[tuple[Any, Any]]:
+    """``tbl`` with rows 1..4, and ``src`` (tid, x, tag) pointing at them."""
+    name = f"src_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {name} (tid INTEGER, x INTEGER, tag VARCHAR(10))"))
+        conn.execute(insert(tbl), [{"id": i, "name": f"r{i}", "n": i} for i in range(1, 5)])
+    src = table(name, column("tid", Integer), column("x", Integer), column("tag", String))
+    with engine.begin() as conn:
+        conn.execute(
+            insert(src),
+            [
+                {"tid": 1, "x": 100, "tag": "keep"},
+                {"tid": 2, "x": 200, "tag": "drop"},
+                {"tid": 3, "x": 300, "tag": "drop"},
+            ],
+        )
+    yield tbl, src
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {name}"))
+
+
+def test_update_from(engine: Engine, pair: tuple[Any, Any]) -> None:
+    t, s = pair
+    with engine.begin() as conn:
+        stmt = (
+            update(t)
+            .where(t.c.id == s.c.tid, s.c.tag == "drop")
+            .values(n=s.c.x + t.c.n, name=s.c.tag)
+        )
+        assert "FROM " + s.name in str(stmt.compile(dialect=engine.dialect))
+        if engine.dialect.name == "postgresql":
+            rows = conn.execute(stmt.returning(t.c.id, t.c.n, s.c.x))
+            assert sorted(tuple(r) for r in rows) == [(2, 202, 200), (3, 303, 300)]
+        else:
+            # SQLite's RETURNING sees only the updated table
+            with pytest.raises(exc.CompileError, match="RETURNING"):
+                conn.execute(stmt.returning(t.c.id, s.c.x))
+            rows = conn.execute(stmt.returning(t.c.id, t.c.n))
+            assert sorted(tuple(r) for r in rows) == [(2, 202), (3, 303)]
+        assert _rows(conn, t) == [(1, "r1", 1), (2, "drop", 202), (3, "drop", 303), (4, "r4", 4)]
+        # the same structure, other values: the cached form with the new values
+        stmt = update(t).where(t.c.id == s.c.tid, s.c.tag == "keep").values(n=s.c.x)
+        assert conn.execute(stmt).rowcount == 1
+        assert _rows(conn, t)[0] == (1, "r1", 100)
+
+
+def test_delete_using_or_correlated_subquery(engine: Engine, pair: tuple[Any, Any]) -> None:
+    t, s = pair
+    using = delete(t).where(t.c.id == s.c.tid, s.c.tag == "drop").returning(t.c.id, t.c.name)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            assert sorted(tuple(r) for r in conn.execute(using)) == [(2, "r2"), (3, "r3")]
+        else:
+            with pytest.raises(exc.CompileError, match=r"correlated subquery.*\.in_\(select"):
+                conn.execute(using)
+            # what the message suggests, on every database
+            rows = conn.execute(
+                delete(t)
+                .where(t.c.id.in_(select(s.c.tid).where(s.c.tag == "drop")))
+                .returning(t.c.id, t.c.name)
+            )
+            assert sorted(tuple(r) for r in rows) == [(2, "r2"), (3, "r3")]
+        assert [r[0] for r in _rows(conn, t)] == [1, 4]
+        # EXISTS correlated to the DELETE's table
+        gone = conn.execute(
+            delete(t).where(exists().where(s.c.tid == t.c.id)).returning(t.c.id)
+        ).scalars()
+        assert gone.all() == [1]
+        assert [r[0] for r in _rows(conn, t)] == [4]
+
+
+def test_correlated_set_and_where(engine: Engine, pair: tuple[Any, Any]) -> None:
+    t, s = pair
+    with engine.begin() as conn:
+        biggest = select(func.max(s.c.x)).where(s.c.tid == t.c.id).scalar_subquery()
+        r = conn.execute(
+            update(t)
+            .values(n=func.coalesce(biggest, -1))
+            .where(exists().where(s.c.tid == t.c.id, s.c.tag == "drop") | (t.c.id == 4))
+            .returning(t.c.id, t.c.n)
+        )
+        assert sorted(tuple(x) for x in r) == [(2, 200), (3, 300), (4, -1)]
+        assert _rows(conn, t)[0] == (1, "r1", 1)
+
+
+def test_upsert_on_partial_index(engine: Engine, tbl: Any) -> None:
+    """index_where is written inline and unqualified, as the partial index has it: the
+    database matches it against the index's own predicate."""
+    ins = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE UNIQUE INDEX ix_{tbl.name} ON {tbl.name} (name) WHERE n > 0"))
+        conn.execute(insert(tbl).values(id=1, name="a", n=1))
+        stmt = ins(tbl).values(id=2, name="a", n=5)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["name"], index_where=tbl.c.n > 0, set_={"n": stmt.excluded.n}
+            )
+        )
+        assert _rows(conn, tbl) == [(1, "a", 5)]
+        # another predicate value is another statement: not the cached text of the first
+        stmt = ins(tbl).values(id=3, name="a", n=7)
+        with pytest.raises(exc.DBAPIError), conn.begin_nested():
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["name"],
+                    index_where=tbl.c.n > -5,
+                    set_={"n": stmt.excluded.n},
+                )
+            )
+        assert _rows(conn, tbl) == [(1, "a", 5)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -505,3 +506,268 @@ def test_lateral_and_any_run_on_postgresql(pg_engine: Engine) -> None:
             select(literal_column("3")).where(literal(3) == any_(literal_column("ARRAY[1,3]")))
         ).scalar()
         assert got == 3
+
+
+# -- correlation, FETCH FIRST, row values, division, CTEs in subqueries: run for real -----
+
+
+@pytest.fixture
+def shop(engine: Engine) -> Iterator[tuple[Engine, Any, Any]]:
+    """people (id, name, age) and mails (id, person_id, email), uniquely named."""
+    from hermetic import Column, ForeignKey, MetaData, Table
+
+    suffix = uuid.uuid4().hex[:8]
+    md = MetaData()
+    people = Table(
+        f"people_{suffix}",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("name", String(20)),
+        Column("age", Integer),
+    )
+    mails = Table(
+        f"mails_{suffix}",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("person_id", Integer, ForeignKey(people.c.id)),
+        Column("email", String(40)),
+    )
+    md.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(people),
+            [
+                {"id": 1, "name": "ann", "age": 30},
+                {"id": 2, "name": "bob", "age": 40},
+                {"id": 3, "name": "cy", "age": 40},
+                {"id": 4, "name": "di", "age": 50},
+                {"id": 5, "name": "ed", "age": None},
+            ],
+        )
+        conn.execute(
+            insert(mails),
+            [
+                {"id": 10, "person_id": 1, "email": "ann@a.org"},
+                {"id": 11, "person_id": 1, "email": "ann@b.org"},
+                {"id": 12, "person_id": 2, "email": "bob@a.org"},
+                {"id": 13, "person_id": 4, "email": "di@b.org"},
+            ],
+        )
+    try:
+        yield engine, people, mails
+    finally:
+        md.drop_all(engine)
+
+
+def test_correlation_runs(shop: tuple[Engine, Any, Any]) -> None:
+    engine, p, m = shop
+    other = p.alias("other")
+    with engine.connect() as conn:
+        # auto-correlation in the columns clause and in WHERE
+        count = select(func.count(m.c.id)).where(m.c.person_id == p.c.id).scalar_subquery()
+        rows = conn.execute(select(p.c.name, count.label("n")).order_by(p.c.id)).all()
+        assert [tuple(r) for r in rows] == [("ann", 2), ("bob", 1), ("cy", 0), ("di", 1), ("ed", 0)]
+        busy = select(p.c.name).where(count > 1)
+        assert conn.execute(busy).scalars().all() == ["ann"]
+        # correlate(None): the subquery counts every mail of every person
+        total = (
+            select(func.count(m.c.id))
+            .where(m.c.person_id == p.c.id)
+            .correlate(None)
+            .scalar_subquery()
+        )
+        assert conn.execute(select(p.c.id, total).order_by(p.c.id)).all()[0] == (1, 4)
+        # explicit correlate() of one table while another stays in the subquery
+        same_age = exists(
+            select(other.c.id)
+            .where(other.c.age == p.c.age, other.c.id != p.c.id, m.c.person_id == p.c.id)
+            .correlate(p)
+        )
+        names = conn.execute(select(p.c.name).where(same_age).order_by(p.c.id)).scalars().all()
+        assert names == ["bob"]  # cy has bob's age but no mail: mails stays in the subquery
+        # correlate_except(): correlate everything the enclosing query has but `other`
+        older = (
+            select(func.count(other.c.id))
+            .where(other.c.age > p.c.age)
+            .correlate_except(other)
+            .scalar_subquery()
+        )
+        got = conn.execute(select(p.c.name, older).where(p.c.age.is_not(None)).order_by(p.c.id))
+        assert [tuple(r) for r in got] == [("ann", 3), ("bob", 1), ("cy", 1), ("di", 0)]
+        # a subquery that would correlate away all its tables is an error naming the fix
+        with pytest.raises(exc.InvalidRequestError, match=r"correlate\("):
+            conn.execute(
+                select(p.c.name, m.c.email).where(exists(select(p.c.id).where(p.c.id == m.c.id)))
+            )
+        # deeper: the innermost SELECT correlates to the outermost one
+        deep = exists(
+            select(m.c.id).where(
+                m.c.person_id == p.c.id,
+                m.c.id
+                == select(func.min(m.c.id))
+                .where(m.c.person_id == p.c.id)
+                .correlate(p)
+                .scalar_subquery(),
+            )
+        )
+        assert conn.execute(select(p.c.id).where(deep).order_by(p.c.id)).scalars().all() == [
+            1,
+            2,
+            4,
+        ]
+
+
+def test_fetch_runs(shop: tuple[Engine, Any, Any]) -> None:
+    engine, p, _m = shop
+    is_pg = engine.dialect.name == "postgresql"
+    with engine.connect() as conn:
+        by_id = select(p.c.id).order_by(p.c.id)
+        assert conn.execute(by_id.fetch(2)).scalars().all() == [1, 2]
+        assert conn.execute(by_id.offset(1).fetch(2)).scalars().all() == [2, 3]
+        assert conn.execute(by_id.fetch(2).limit(3)).scalars().all() == [1, 2, 3]
+        # the compiled form is shared; each statement brings its own count
+        assert conn.execute(by_id.offset(3).fetch(5)).scalars().all() == [4, 5]
+        ties = (
+            select(p.c.name)
+            .where(p.c.age.is_not(None))
+            .order_by(p.c.age.desc())
+            .fetch(2, with_ties=True)
+        )
+        if is_pg:
+            assert sorted(conn.execute(ties).scalars().all()) == ["bob", "cy", "di"]
+        else:
+            with pytest.raises(exc.CompileError, match="sqlite has no FETCH FIRST"):
+                conn.execute(ties)
+        with pytest.raises(exc.CompileError, match="PERCENT"):
+            conn.execute(by_id.fetch(50, percent=True))
+        both = union_all(select(p.c.id), select(p.c.id)).order_by(p.c.id).fetch(3)
+        assert conn.execute(both).scalars().all() == [1, 1, 2]
+
+
+def test_row_values_division_and_nested_ctes_run(shop: tuple[Engine, Any, Any]) -> None:
+    from hermetic.sql.elements import tuple_
+
+    engine, p, m = shop
+    with engine.connect() as conn:
+        pairs = tuple_(p.c.id, p.c.name)
+        got = conn.execute(select(p.c.id).where(pairs.in_([(1, "ann"), (2, "nope"), (3, "cy")])))
+        assert sorted(got.scalars().all()) == [1, 3]
+        assert conn.execute(select(p.c.id).where(pairs.in_([]))).all() == []
+        assert len(conn.execute(select(p.c.id).where(pairs.not_in([]))).all()) == 5
+        # "/" is true division, "//" floor division, as in Python
+        half, whole = conn.execute(select(p.c.age / 8, p.c.age // 8).where(p.c.id == 1)).one()
+        assert float(half) == 3.75 and whole == 3
+        assert float(conn.execute(select(p.c.age / 2.5).where(p.c.id == 1)).scalar()) == 12.0
+        # NULL-safe comparison
+        assert conn.execute(
+            select(p.c.id).where(p.c.age.is_not_distinct_from(None))
+        ).scalars().all() == [5]
+        assert len(conn.execute(select(p.c.id).where(p.c.age.is_distinct_from(40))).all()) == 3
+        # a CTE used only inside a subquery goes into the statement's WITH
+        b_mail = select(m.c.person_id).where(m.c.email.like("%@b.org")).cte("b_mail")
+        names = (
+            conn.execute(
+                select(p.c.name).where(p.c.id.in_(select(b_mail.c.person_id))).order_by(p.c.id)
+            )
+            .scalars()
+            .all()
+        )
+        assert names == ["ann", "di"]
+
+
+def test_deep_statement_binds_in_order_on_every_paramstyle(engine: Engine) -> None:
+    """One statement with binds in a CTE, a FROM subquery, a correlated subquery and an
+    expanding IN, run with the driver's own paramstyle and a positional one; a second,
+    structurally equal statement reuses the compiled form with its own values."""
+    from hermetic import Column, MetaData, Table, create_engine
+
+    suffix = uuid.uuid4().hex[:8]
+    md = MetaData()
+    t = Table(
+        f"deep_{suffix}",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("kind", String(10)),
+        Column("n", Integer),
+    )
+    md.create_all(engine)
+    positional = "qmark" if engine.dialect.name == "sqlite" else "format"
+    other = create_engine(engine.url, paramstyle=positional)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(t),
+                [{"id": i, "kind": "ab"[i % 2], "n": i * 10} for i in range(1, 11)],
+            )
+
+        def query(kind: str, lo: int, ns: list[int], hi: int) -> Any:
+            picked = select(t.c.id, t.c.n).where(t.c.kind == kind, t.c.id > lo).cte("picked")
+            sub = select(t.c.id).where(t.c.n.in_(ns)).subquery("sub")
+            bigger = select(func.count(t.c.id)).where(t.c.n > picked.c.n + hi).scalar_subquery()
+            return (
+                select(picked.c.id, bigger.label("bigger"))
+                .join_from(picked, sub, sub.c.id == picked.c.id)
+                .order_by(picked.c.id)
+                .limit(3)
+            )
+
+        for eng in (engine, other):
+            with eng.connect() as conn:
+                first = conn.execute(query("a", 2, [40, 60, 80, 100], 5)).all()
+                second = conn.execute(query("b", 0, [10, 30, 50], 0)).all()
+                assert [tuple(r) for r in first] == [(4, 6), (6, 4), (8, 2)]
+                assert [tuple(r) for r in second] == [(1, 9), (3, 7), (5, 5)]
+    finally:
+        other.dispose()
+        md.drop_all(engine)
+
+
+def test_collations_run(engine: Engine) -> None:
+    with engine.connect() as conn:
+        word = literal("B", String)
+        if engine.dialect.name == "postgresql":
+            # "C" must stay quoted (collation names are case sensitive there)
+            assert conn.execute(select(word.collate("C") < literal("a", String))).scalar()
+        else:
+            assert conn.execute(select(word.collate("NOCASE") == literal("b", String))).scalar()
+
+
+def test_correlate_and_fetch_arguments_and_cache_keys() -> None:
+    def key(stmt: Any) -> Any:
+        return stmt._key_and_binds()[0]
+
+    base = select(u.id).order_by(u.id)
+    assert key(base.fetch(2)) == key(base.fetch(3))  # the count is a value
+    assert key(base.fetch(2)) != key(base.fetch(2, with_ties=True))
+    assert key(base.fetch(2)) != key(base.limit(2))
+    assert base.fetch(2).limit(3)._fetch is None and base.limit(3).fetch(2)._limit is None
+    assert base.fetch(2).fetch(None)._fetch is None
+    with pytest.raises(exc.ArgumentError, match="limit"):
+        base.limit("many")
+    inner = select(a.id).where(a.user_id == u.id)
+    keys = {
+        key(inner),
+        key(inner.correlate(None)),
+        key(inner.correlate(users)),
+        key(inner.correlate_except(None)),
+        key(inner.correlate_except(users)),
+    }
+    assert len(keys) == 5
+    with pytest.raises(exc.ArgumentError, match="correlate"):
+        inner.correlate(None, users)
+    with pytest.raises(exc.ArgumentError, match="FROM entries"):
+        inner.correlate(u.id)
+    # the wrappers keep their SELECT adjustable
+    sub = select(func.count(a.id)).scalar_subquery().where(a.user_id == u.id)
+    assert str(select(u.name, sub.label("n"))) == (
+        "SELECT users.name, (SELECT count(addresses.id) AS count_1 FROM addresses "
+        "WHERE addresses.user_id = users.id) AS n FROM users"
+    )
+    ex = exists().where(a.user_id == u.id).correlate(None)
+    assert str(select(u.id).where(ex)) == (
+        "SELECT users.id FROM users WHERE EXISTS (SELECT * FROM addresses, users "
+        "WHERE addresses.user_id = users.id)"
+    )
+    assert str(exists().where(a.id == 1).select()) == (
+        "SELECT EXISTS (SELECT * FROM addresses WHERE addresses.id = :id_1) AS anon_1"
+    )

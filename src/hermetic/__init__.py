@@ -18,6 +18,7 @@ from hermetic.engine import (
     engine_from_config,
     make_url,
 )
+from hermetic.inspection import inspect
 from hermetic.sql.ddl import CreateIndex, CreateTable, DropIndex, DropTable
 from hermetic.sql.dml import delete, insert, update
 from hermetic.sql.elements import (
@@ -233,6 +234,7 @@ __all__ = [
     "union",
     "union_all",
     "insert",
+    "inspect",
     "update",
     "func",
     "select",

@@ -44,6 +44,7 @@ __all__ = [
     "HermeticWarning",
     "SAWarning",
     "ConnectionLeakWarning",
+    "NPlusOneWarning",
 ]
 
 DOCS_URL = "https://github.com/hermetic-orm/hermetic/blob/main/docs/errors.md"
@@ -224,7 +225,12 @@ def _truncate(value: Any, limit: int = 300) -> str:
 def _render_params(params: Any, ismulti: bool | None = None) -> str:
     if params is None:
         return ""
-    if isinstance(params, (list, tuple)) and params and isinstance(params[0], (dict, tuple, list)):
+    if (
+        ismulti is not False  # one positional set may hold a tuple value
+        and isinstance(params, (list, tuple))
+        and params
+        and isinstance(params[0], (dict, tuple, list))
+    ):
         if len(params) > 10:
             shown = ", ".join(_truncate(p, 120) for p in params[:2])
             tail = _truncate(params[-1], 120)
@@ -463,6 +469,11 @@ class HermeticWarning(RuntimeWarning):
 
 
 SAWarning = HermeticWarning
+
+
+class NPlusOneWarning(HermeticWarning):
+    """One lazy relationship was loaded once per object of one result (N+1 queries);
+    the message names the relationship, the count, the code site and the fix."""
 
 
 class ConnectionLeakWarning(HermeticWarning):

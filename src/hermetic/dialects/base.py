@@ -24,6 +24,14 @@ class Dialect:
     supports_statement_cache: ClassVar[bool] = True
     supports_native_boolean: ClassVar[bool] = True
     supports_multivalues_insert: ClassVar[bool] = True
+    # INSERT/UPDATE/DELETE ... RETURNING, also on a multi-row INSERT (SQLite 3.35+).
+    supports_returning: ClassVar[bool] = True
+    supports_multirow_returning: ClassVar[bool] = True
+    # RETURNING rows of a multi-row INSERT come back in VALUES order (PostgreSQL's
+    # executor inserts and returns rows in input order; SQLite documents no order).
+    returning_preserves_order: ClassVar[bool] = False
+    # executemany() reports the total of rows matched by all its statements.
+    supports_sane_multi_rowcount: ClassVar[bool] = True
     # Whether the driver hands back datetime/Decimal objects itself; when not, the
     # types' processors convert (SQLite stores them as text / floats).
     supports_native_datetime: ClassVar[bool] = True
@@ -34,6 +42,29 @@ class Dialect:
     supports_distinct_on: ClassVar[bool] = False
     # SELECT ... FOR UPDATE / FOR SHARE exists (SQLite has no row locks).
     supports_for_update: ClassVar[bool] = True
+    # FETCH FIRST n ROWS ONLY | WITH TIES (SQL:2008); without it fetch(n) renders
+    # LIMIT n, and fetch() with with_ties/percent cannot be rendered.
+    supports_fetch_first: ClassVar[bool] = False
+    # FETCH FIRST n PERCENT ROWS.
+    supports_fetch_percent: ClassVar[bool] = False
+    # UPDATE t SET ... FROM other WHERE ... (an UPDATE whose criteria name other tables).
+    supports_update_from: ClassVar[bool] = False
+    # DELETE FROM t USING other WHERE ... (a DELETE whose criteria name other tables).
+    supports_delete_using: ClassVar[bool] = False
+    # RETURNING of UPDATE ... FROM may name the FROM tables' columns.
+    returning_sees_update_from: ClassVar[bool] = True
+    # A row-value IN list is written (a, b) IN (VALUES (1, 2), ...).
+    tuple_in_values: ClassVar[bool] = False
+    # a IS [NOT] DISTINCT FROM b exists (else IS NOT / IS, SQLite's null-safe forms).
+    supports_is_distinct_from: ClassVar[bool] = True
+    # x = ANY (...) / x > ALL (...) exist.
+    supports_any_all: ClassVar[bool] = True
+    # JOIN LATERAL (SELECT ...) exists.
+    supports_lateral: ClassVar[bool] = True
+    # integer / integer truncates: true division (Python's "/") casts the divisor with
+    # numeric_division_template, and floor division ("//") of integers is a plain "/".
+    div_is_floordiv: ClassVar[bool] = True
+    numeric_division_template: ClassVar[str] = "CAST({} AS NUMERIC)"
     # ILIKE exists (PostgreSQL); elsewhere it renders lower(x) LIKE lower(y).
     supports_ilike: ClassVar[bool] = False
     # EXTRACT(field FROM x) exists; elsewhere ``extract_templates`` gives the SQL.
@@ -54,6 +85,14 @@ class Dialect:
     driver_decodes_json: bool = False  # json/jsonb columns come back parsed
     driver_returns_ip_objects: bool = False  # inet/cidr come back as ipaddress objects
     driver_returns_memoryview: bool = False  # binary columns come back as memoryview
+    # Literal values written into SQL text (literal_binds, DDL); see sql/sqltypes.py.
+    # A string holding a backslash is written E'...' with backslashes doubled.
+    literal_backslash_escapes: ClassVar[bool] = False
+    # bytes: the template takes the hex digits
+    binary_literal_template: ClassVar[str] = "X'{}'"
+    # SQL for the floats "inf", "-inf", "nan" (and "-0.0" when a plain -0.0 would lose
+    # its sign), written inside CAST(... AS type); a missing entry: cannot be stored
+    float_literal_specials: ClassVar[dict[str, str]] = {}
     default_schema_name: str | None = None
     # A statement whose leading keyword is here does not open a transaction on drivers
     # that begin transactions lazily (SQLite's PRAGMA, for instance).
@@ -93,8 +132,10 @@ class Dialect:
 
     def empty_set_expression(self, type_: Any) -> str:
         """A subquery with no rows, for ``IN :ids`` given an empty list: ``x IN ()`` is not
-        valid SQL, and ``IN`` / ``NOT IN`` an empty set must be false / true."""
-        return "SELECT 1 WHERE 1!=1"
+        valid SQL, and ``IN`` / ``NOT IN`` an empty set must be false / true. ``type_``
+        is a tuple of types for a row-value IN (one column each)."""
+        width = len(type_) if isinstance(type_, tuple) else 1
+        return "SELECT " + ", ".join(["1"] * width) + " WHERE 1!=1"
 
     def has_table_sql(self, schema: str | None) -> str:
         """A query with ``:name`` (and ``:schema`` when given) that returns a row when the

@@ -13,6 +13,8 @@ to install.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -23,6 +25,26 @@ if TYPE_CHECKING:
 
 DBAPIConnection = Any
 DBAPICursor = Any
+
+
+@dataclass(frozen=True)
+class BindProblem:
+    """What a driver error says about the bound value it could not take, for the engine
+    to name the parameter: its position (0-based, in the order the driver numbers the
+    statement's distinct parameters) or name when the message gives one, and/or a test
+    that picks the offending value out of the parameters; ``hint`` says why and what
+    to do."""
+
+    hint: str
+    position: int | None = None
+    name: str | None = None
+    matches: Callable[[Any], bool] | None = None
+
+
+def kind_of(type_name: str) -> Callable[[Any], bool]:
+    """A test for values whose type is named ``type_name`` (as drivers quote it)."""
+    short = type_name.rsplit(".", 1)[-1]
+    return lambda v: type(v).__name__ == short
 
 
 class Driver(Protocol):
@@ -51,7 +73,13 @@ class Driver(Protocol):
     def server_side_cursor(self, dbapi_conn: DBAPIConnection) -> DBAPICursor: ...
     def server_version_info(self, dbapi_conn: DBAPIConnection) -> tuple[int, ...]: ...
     def result_keys(self, cursor: DBAPICursor) -> tuple[str, ...] | None: ...
+    def result_types(self, cursor: DBAPICursor) -> tuple[Any, ...] | None: ...
     def is_error(self, e: BaseException) -> bool: ...
+    def bind_problem(self, e: BaseException) -> BindProblem | None: ...
+    def fetchall_rows(self, cursor: DBAPICursor, make_row: Callable[[Any], Any]) -> list[Any]: ...
+
+    builds_rows: bool
+    prefetch_rows: int
 
 
 class DriverBase:
@@ -67,6 +95,11 @@ class DriverBase:
     # True only where cursors hold no server-side state (psycopg's client-side cursors);
     # a sqlite3 cursor keeps its statement, and with it a read lock, until closed.
     reuse_cursors: ClassVar[bool] = False
+    # Whether fetchall_rows() has the driver build the rows as it decodes them.
+    builds_rows: ClassVar[bool] = False
+    # Results of at most this many rows are read at once and their cursor reused at
+    # once (for client-side cursors that cost more to make than a few rows to decode).
+    prefetch_rows: ClassVar[int] = 0
     # Substrings of error messages that mean "this connection is dead".
     disconnect_messages: ClassVar[tuple[str, ...]] = ()
 
@@ -106,6 +139,11 @@ class DriverBase:
     # -- health ----------------------------------------------------------------------
     def is_error(self, e: BaseException) -> bool:
         return isinstance(e, self._error_base)
+
+    def bind_problem(self, e: BaseException) -> BindProblem | None:
+        """What ``e`` (raised by an execute) says about a bound value the driver or the
+        database could not take; None when it is not about a value."""
+        return None
 
     def is_disconnect(self, e: BaseException, dbapi_conn: DBAPIConnection | None) -> bool:
         if not isinstance(e, self._error_base):
@@ -164,6 +202,21 @@ class DriverBase:
         if description is None:
             return None
         return tuple([d[0] for d in description])
+
+    def result_types(self, cursor: DBAPICursor) -> tuple[Any, ...] | None:
+        """The type codes (``cursor.description``'s second field) of the last
+        execution's columns, which types' result processors may consult; None when it
+        returned no rows."""
+        description = cursor.description
+        if description is None:
+            return None
+        return tuple([d[1] for d in description])
+
+    def fetchall_rows(self, cursor: DBAPICursor, make_row: Callable[[Any], Any]) -> list[Any]:
+        """The cursor's remaining rows, each made by ``make_row`` from the driver's row.
+        Drivers with ``builds_rows`` pass ``make_row`` to the driver, which calls it on
+        each row as it decodes it: no list of tuples to build and walk again."""
+        return [make_row(raw) for raw in cursor.fetchall()]
 
 
 class GenericDriver(DriverBase):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hermetic.drivers._pgcommon import PGDriverBase
@@ -67,6 +68,28 @@ class PsycopgDriver(PGDriverBase):
             return tuple([fname(i).decode() for i in range(res.nfields)])
         except UnicodeDecodeError:  # a non-UTF-8 client encoding
             return super().result_keys(cursor)
+
+    # psycopg's row factories: the C loader calls the row maker on each decoded row.
+    builds_rows = True
+    # A new cursor costs ~10 us (its adapters, and their caches, are per cursor); the
+    # whole result is in client memory, so decoding a small one at once costs less.
+    prefetch_rows = 16
+
+    def fetchall_rows(self, cursor: DBAPICursor, make_row: Callable[[Any], Any]) -> list[Any]:
+        factory = cursor.row_factory
+        cursor.row_factory = lambda _cursor: make_row
+        try:
+            rows: list[Any] = cursor.fetchall()
+        finally:
+            cursor.row_factory = factory  # the cursor may be reused
+        return rows
+
+    def result_types(self, cursor: DBAPICursor) -> tuple[Any, ...] | None:
+        res = cursor.pgresult
+        if res is None or res.status != _TUPLES_OK:
+            return super().result_types(cursor)
+        ftype = res.ftype
+        return tuple([ftype(i) for i in range(res.nfields)])
 
     def server_side_cursor(self, dbapi_conn: DBAPIConnection) -> DBAPICursor:
         return dbapi_conn.cursor(name=self.next_cursor_name())

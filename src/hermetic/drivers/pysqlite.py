@@ -11,11 +11,18 @@ holder at a time uses a connection.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hermetic import exc
-from hermetic.drivers.base import DBAPIConnection, DriverBase, normalize_isolation_level
+from hermetic.drivers.base import (
+    BindProblem,
+    DBAPIConnection,
+    DriverBase,
+    kind_of,
+    normalize_isolation_level,
+)
 
 if TYPE_CHECKING:
     from hermetic.engine.url import URL
@@ -30,6 +37,20 @@ _CONNECT_KWARGS: dict[str, type] = {
 }
 
 
+# sqlite3's messages: "Error binding parameter 2: type 'dict' is not supported" (Python
+# 3.11+, 1-based), "Error binding parameter 1 - probably unsupported type." (3.10,
+# 0-based), "Error binding parameter :name - ..." (named parameters, 3.10).
+_BIND_ERROR = re.compile(
+    r"Error binding parameter (?::(?P<name>\w+)|(?P<pos>\d+))"
+    r"(?:: type '(?P<type>[\w.]+)'| -)"
+)
+_SQLITE_TYPES = "int, float, str, bytes or None"
+
+
+def _too_big_for_sqlite(v: Any) -> bool:
+    return isinstance(v, int) and not -(2**63) <= v < 2**63
+
+
 def _coerce(kind: type, value: str) -> Any:
     if kind is bool:
         return value.lower() in ("1", "true", "yes", "on")
@@ -40,7 +61,7 @@ class PySQLiteDriver(DriverBase):
     name = "pysqlite"
     dialect_name = "sqlite"
     module_name = "sqlite3"
-    paramstyle = "named"
+    paramstyle = "qmark"
     disconnect_messages = ("cannot operate on a closed database",)
     isolation_levels: ClassVar[frozenset[str]] = frozenset(
         {"SERIALIZABLE", "READ UNCOMMITTED", "AUTOCOMMIT"}
@@ -117,3 +138,27 @@ class PySQLiteDriver(DriverBase):
 
     def server_version_info(self, dbapi_conn: DBAPIConnection) -> tuple[int, ...]:
         return tuple(self.dbapi.sqlite_version_info)
+
+    def bind_problem(self, e: BaseException) -> BindProblem | None:
+        text = str(e)
+        if isinstance(e, OverflowError) and "SQLite INTEGER" in text:
+            return BindProblem(
+                "SQLite integers are 64-bit; store larger numbers as text or with a Numeric column",
+                matches=_too_big_for_sqlite,
+            )
+        m = _BIND_ERROR.search(text)
+        if m is None:
+            return None
+        position = None
+        if m.group("pos") is not None:
+            # the newer message (with the type) counts from 1, the older from 0
+            position = int(m.group("pos")) - (1 if m.group("type") else 0)
+        type_name = m.group("type")
+        return BindProblem(
+            f"sqlite3 binds only {_SQLITE_TYPES}: convert the value first (json.dumps() "
+            "for a dict or list, str() for others), or give the column a type whose bind "
+            "processor converts it (JSON, PickleType, a TypeDecorator)",
+            position=position,
+            name=m.group("name"),
+            matches=kind_of(type_name) if type_name else None,
+        )

@@ -29,7 +29,7 @@ from hermetic.engine.events import ENGINE_EVENTS, ExceptionContext, ExecutionCon
 from hermetic.engine.result import CursorResult, ResultMetaData
 from hermetic.event.base import Dispatch
 from hermetic.pool.base import POOL_EVENTS, Pool, PoolProxiedConnection
-from hermetic.sql.compiler import Compiled, compile_textual
+from hermetic.sql.compiler import BindValueError, Compiled, _shown, compile_textual
 
 if TYPE_CHECKING:
     from hermetic.dialects.base import Dialect
@@ -40,6 +40,10 @@ log = logging.getLogger("hermetic.engine.Engine")
 _INFO = logging.INFO
 _DEBUG = logging.DEBUG
 _PERCENT = frozenset({"pyformat", "format"})
+
+
+def _is_many(params: Any) -> bool:
+    return isinstance(params, (list, tuple)) and len(params) > 1
 
 
 class _hybridmethod:
@@ -466,33 +470,35 @@ class Connection:
         """The Compiled for ``elem`` and, when it was compiled for another statement of
         the same structure, ``elem``'s own bound parameters (their values replace the
         compiled statement's). Two levels: the statement object's cache (a statement
-        reused in a loop), then the engine's LRU by structural key (built again)."""
+        reused in a loop; per dialect object, as engines with different dialects may share
+        a paramstyle), then the engine's LRU by structural key (built again)."""
+        dialect = self.dialect
         cache: dict[Any, tuple[Compiled, list[Any] | None]] | None = elem.__dict__.get(
             "_compiled_cache"
         )
-        key = self.dialect.paramstyle
         if cache is not None:
-            hit = cache.get(key)
+            hit = cache.get(dialect)
             if hit is not None:
                 return hit
-        else:
-            cache = elem.__dict__["_compiled_cache"] = {}
         binds: list[Any] | None = None
         if elem._is_textual:
             structural = elem._cache_key
         else:
             structural, binds = elem._key_and_binds()
-        compiled: Compiled | None = None
         if structural is not None:
             engine_cache = self.engine._compiled_cache
-            compiled = engine_cache.get((structural, key))
+            key = (structural, dialect.paramstyle)
+            compiled = engine_cache.get(key)
             if compiled is None:
                 compiled = self._compile_new(elem)
-                engine_cache[(structural, key)] = compiled
+                engine_cache[key] = compiled
         else:
             compiled = self._compile_new(elem)
         entry = (compiled, binds if compiled.statement is not elem else None)
-        cache[key] = entry
+        if cache is None:
+            elem.__dict__["_compiled_cache"] = {dialect: entry}
+        else:
+            cache[dialect] = entry
         return entry
 
     def _compile_new(self, elem: Any) -> Compiled:
@@ -505,14 +511,19 @@ class Connection:
         self, elem: Any, params: Any, execution_options: Mapping[str, Any] | None
     ) -> CursorResult:
         compiled, own_binds = self._compile(elem)
-        if own_binds is not None and compiled.bind_slots:
+        opts = self._merge_options(elem, execution_options)
+        d = self.engine.dispatch
+        events = bool(d.before_execute or d.after_execute)  # type: ignore[attr-defined]
+        if own_binds is not None and not compiled.bind_slots:
+            own_binds = None  # nothing of the statement's own to supply
+        if own_binds is not None and (events or compiled.expanding or _is_many(params)):
+            # the statement's own values as parameters, for listeners and the general paths
             values = {name: own_binds[i].effective_value for name, i in compiled.bind_slots}
             if params is None or isinstance(params, Mapping):
                 params = {**values, **(params or {})}
             elif isinstance(params, (list, tuple)):
                 params = [{**values, **p} for p in params]
-        opts = self._merge_options(elem, execution_options)
-        d = self.engine.dispatch
+            own_binds = None
         if d.before_execute:  # type: ignore[attr-defined]
             for fn in d.before_execute:  # type: ignore[attr-defined]
                 ret = fn(
@@ -525,15 +536,21 @@ class Connection:
                 if fn.retval and ret is not None:
                     elem, mp, p = ret
                     params = mp or p
+        statement = compiled.string
+        many = False
         try:
-            statement = compiled.string
             if params is None or isinstance(params, Mapping):
-                many = False
-                statement, driver_params = compiled.process(params)
+                if compiled.expanding:
+                    statement, driver_params = compiled.process(params)
+                else:
+                    driver_params = compiled.execution_params(own_binds, params)
             elif isinstance(params, (list, tuple)):
                 if len(params) <= 1:
-                    many = False
-                    statement, driver_params = compiled.process(params[0] if params else None)
+                    one = params[0] if params else None
+                    if compiled.expanding:
+                        statement, driver_params = compiled.process(one)
+                    else:
+                        driver_params = compiled.execution_params(own_binds, one)
                 elif compiled.expanding:
                     raise exc.ArgumentError(
                         "An expanding bind parameter (IN :name with a list) cannot be used "
@@ -541,7 +558,7 @@ class Connection:
                     )
                 else:
                     many = True
-                    driver_params = [compiled.construct_params(p) for p in params]
+                    driver_params = compiled.many_params(params)
             else:
                 raise exc.ArgumentError(
                     f"execute() parameters must be a dict or a list of dicts, got "
@@ -550,17 +567,7 @@ class Connection:
         except exc.ArgumentError:
             raise  # the call itself is malformed: no statement to blame
         except Exception as e:
-            # A missing value, or a value a type's bind processor cannot take: name the
-            # statement and the parameters with the original error.
-            missing = isinstance(e, exc.InvalidRequestError)
-            raise exc.StatementError(
-                f"({type(e).__module__}.{type(e).__name__}) "
-                f"{e.args[0] if missing and e.args else e}",
-                compiled.string,
-                params,
-                e,
-                code="cd3x" if missing else "stmt",
-            ) from e
+            raise self._statement_error(e, compiled, params) from e
         result = self._execute_context(statement, driver_params, many, compiled, opts)
         if d.after_execute:  # type: ignore[attr-defined]
             for fn in d.after_execute:  # type: ignore[attr-defined]
@@ -573,6 +580,31 @@ class Connection:
                     result,
                 )
         return result
+
+    def _statement_error(self, e: Exception, compiled: Compiled, params: Any) -> exc.StatementError:
+        """A missing value, or a value a type's bind processor cannot take: name the
+        statement and the parameters with the original error."""
+        if isinstance(e, BindValueError):
+            err = exc.StatementError(
+                f"({type(e.orig).__module__}.{type(e.orig).__name__}) {e.orig}",
+                compiled.string,
+                params,
+                e.orig,
+                hide_parameters=self.engine.hide_parameters,
+                code="stmt",
+                ismulti=e.index is not None,
+            )
+            err.add_detail(e.describe(self.engine.hide_parameters))
+            return err
+        missing = isinstance(e, exc.InvalidRequestError)
+        return exc.StatementError(
+            f"({type(e).__module__}.{type(e).__name__}) {e.args[0] if missing and e.args else e}",
+            compiled.string,
+            params,
+            e,
+            hide_parameters=self.engine.hide_parameters,
+            code="cd3x" if missing else "stmt",
+        )
 
     def exec_driver_sql(
         self,
@@ -639,16 +671,19 @@ class Connection:
         has_events = bool(
             dispatch.before_cursor_execute or dispatch.after_cursor_execute  # type: ignore[attr-defined]
         )
-        stream = (
+        # (INFO is enabled whenever DEBUG is: one check covers both on the usual path)
+        logging_on = bool(engine.echo) or log.isEnabledFor(_INFO)
+        driver = self._driver
+        stream = bool(
             opts
             and (opts.get("stream_results") or opts.get("yield_per"))
-            and (self._driver.supports_server_side_cursors)
+            and driver.supports_server_side_cursors
         )
         cursor: Any = None
         context = None
         try:
             if stream:
-                cursor = self._driver.server_side_cursor(dbapi)
+                cursor = driver.server_side_cursor(dbapi)
             else:
                 cursor = self._spare_cursor
                 if cursor is None:
@@ -663,7 +698,7 @@ class Connection:
                     ret = fn(self, cursor, statement, parameters, context, many)
                     if fn.retval and ret is not None:
                         statement, parameters = ret
-            if engine.echo or log.isEnabledFor(_INFO):
+            if logging_on:
                 self._log_statement(statement, parameters, many)
             if many:
                 cursor.executemany(statement, parameters)
@@ -676,13 +711,13 @@ class Connection:
             if has_events:
                 for fn in dispatch.after_cursor_execute:  # type: ignore[attr-defined]
                     fn(self, cursor, statement, parameters, context, many)
-            keys = self._driver.result_keys(cursor)
+            keys = driver.result_keys(cursor)
             prefetched = None
             if keys is None and stream:
                 # Some server-side cursors (psycopg2's named ones) describe their rows
                 # only after the first fetch.
                 prefetched = cursor.fetchmany(int(opts.get("yield_per") or 100))
-                keys = self._driver.result_keys(cursor)
+                keys = driver.result_keys(cursor)
             if keys is None:
                 return CursorResult(
                     cursor,
@@ -691,22 +726,33 @@ class Connection:
                     lastrowid=getattr(cursor, "lastrowid", None),  # psycopg 3 has none
                     release_cursor=None if stream else self._release_cursor,
                 )
-            meta = self._result_metadata(compiled, keys)
+            cached = compiled._meta_cache if compiled is not None else None
+            if cached is not None and cached[0] == keys:
+                meta = cached[1]
+            else:
+                meta = self._result_metadata(compiled, keys, cursor)
         except BaseException as e:
-            self._handle_error(e, statement, parameters, cursor, context, many)
-        if engine.echo == "debug" or (not engine.echo and log.isEnabledFor(_DEBUG)):
+            self._handle_error(e, statement, parameters, cursor, context, many, compiled)
+        if logging_on and (
+            engine.echo == "debug" or (not engine.echo and log.isEnabledFor(_DEBUG))
+        ):
             # rows are logged at DEBUG: echo="debug", or the logger set to DEBUG
             rows = cursor.fetchall()
             for row in rows:
                 engine._log(_DEBUG, "Row %r", row)
             return CursorResult(cursor, meta, rowcount=cursor.rowcount, buffer=rows)
-        result: CursorResult = CursorResult(
-            cursor,
-            meta,
-            rowcount=cursor.rowcount,
-            buffer=prefetched,
-            release_cursor=None if stream else self._release_cursor,
-        )
+        if stream:
+            result: CursorResult = CursorResult(
+                cursor, meta, rowcount=cursor.rowcount, buffer=prefetched
+            )
+        else:
+            result = CursorResult(
+                cursor, meta, rowcount=cursor.rowcount, release_cursor=self._release_cursor
+            )
+            if driver.builds_rows:
+                result._fetch_rows = driver.fetchall_rows
+            if 0 <= result.rowcount <= driver.prefetch_rows:
+                result._prefetch(cursor.fetchall())
         if stream or (opts and opts.get("yield_per")):
             n = opts.get("yield_per") or opts.get("max_row_buffer")
             if n:
@@ -726,24 +772,38 @@ class Connection:
         else:
             cursor.close()
 
-    def _result_metadata(self, compiled: Compiled | None, keys: tuple[str, ...]) -> ResultMetaData:
+    def _result_metadata(
+        self, compiled: Compiled | None, keys: tuple[str, ...], cursor: Any = None
+    ) -> ResultMetaData:
+        """Rows' metadata, chosen once per compiled statement: each column's result
+        processor, given the driver's type code for it (so that a type whose values
+        the driver already returns as they should be needs none)."""
         if compiled is None:
             return ResultMetaData.for_keys(keys)
         cached = compiled._meta_cache
         if cached is not None and cached[0] == keys:
             return cached[1]  # type: ignore[no-any-return]
         columns = compiled.result_columns
+        codes: Sequence[Any] = ()
+        if columns and cursor is not None:
+            codes = self._driver.result_types(cursor) or ()
+        if len(codes) != len(keys):
+            codes = (None,) * len(keys)
+        dialect = self.dialect
         if columns and len(columns) == len(keys) and compiled.result_objects:
             # A Core select: types and key objects by position (names may repeat).
-            procs = [t.result_processor(self.dialect, None) for _k, t in columns]
+            procs = [
+                t.result_processor(dialect, code)
+                for (_k, t), code in zip(columns, codes, strict=True)
+            ]
             meta = ResultMetaData(
                 keys, procs if any(procs) else None, extra_keys=compiled.result_objects
             )
         elif columns:
             types = dict(columns)
             procs = [
-                (types[k].result_processor(self.dialect, None) if k in types else None)
-                for k in keys
+                (types[k].result_processor(dialect, code) if k in types else None)
+                for k, code in zip(keys, codes, strict=True)
             ]
             meta = ResultMetaData(keys, procs if any(procs) else None)
         else:
@@ -759,7 +819,59 @@ class Connection:
         elif many:
             engine._log(_INFO, "[executemany] %s", exc._render_params(parameters))
         else:
-            engine._log(_INFO, "[parameters] %s", exc._render_params(parameters or ()))
+            engine._log(
+                _INFO, "[parameters] %s", exc._render_params(parameters or (), ismulti=False)
+            )
+
+    def _bind_detail(
+        self, e: BaseException, compiled: Compiled | None, parameters: Any, many: bool
+    ) -> str | None:
+        """When the driver or the database rejected a bound value: which parameter (and
+        parameter set), its value (unless parameters are hidden) and type, and the fix."""
+        try:
+            problem = self._driver.bind_problem(e)
+        except Exception:
+            return None
+        if problem is None:
+            return None
+        sets = parameters if many and isinstance(parameters, (list, tuple)) else [parameters]
+        fallback = None
+        for index, params in enumerate(sets):
+            names, values = _driver_order(params, compiled)
+            if problem.name is not None:
+                candidates = [names.index(problem.name)] if problem.name in names else []
+            elif problem.position is not None:
+                candidates = [problem.position] if problem.position < len(values) else []
+            else:
+                candidates = list(range(len(values)))
+            if fallback is None and len(candidates) == 1 and problem.matches is None:
+                fallback = (candidates[0], names, values, index)
+            hits = [
+                i
+                for i in candidates
+                if problem.matches is not None and _matching(problem.matches, values[i])
+            ]
+            if hits:
+                return self._describe_bind(
+                    hits[0], names, values, index if many else None, problem.hint
+                )
+        if fallback is not None:
+            i, names, values, index = fallback
+            if len(sets) > 1:  # the position alone does not tell which set
+                return f"[bind parameter {names[i]!r} was rejected: {problem.hint}]"
+            return self._describe_bind(i, names, values, index if many else None, problem.hint)
+        return f"[a bound value was rejected: {problem.hint}]"
+
+    def _describe_bind(
+        self, i: int, names: list[str], values: list[Any], index: int | None, hint: str
+    ) -> str:
+        value = values[i]
+        shown = "" if self.engine.hide_parameters else f" = {_shown(value)}"
+        where = f" in parameter set {index}" if index is not None else ""
+        return (
+            f"[bind parameter {names[i]!r}{shown} ({type(value).__qualname__}){where} was "
+            f"rejected: {hint}]"
+        )
 
     def _handle_error(
         self,
@@ -769,6 +881,7 @@ class Connection:
         cursor: Any,
         context: ExecutionContext | None,
         many: bool = False,
+        compiled: Compiled | None = None,
     ) -> Any:
         """Wrap and raise ``e``; invalidate the connection when it cannot be trusted."""
         if cursor is not None:
@@ -795,6 +908,10 @@ class Connection:
             connection_invalidated=is_disconnect,
             ismulti=many,
         )
+        if isinstance(wrapped, exc.StatementError) and not is_disconnect:
+            detail = self._bind_detail(e, compiled, parameters, many)
+            if detail is not None:
+                wrapped.add_detail(detail)
         dispatch = self.engine.dispatch
         if dispatch.handle_error:  # type: ignore[attr-defined]
             ctx = ExceptionContext(
@@ -823,6 +940,31 @@ class Connection:
                 )
             self._invalidate(e)
         raise wrapped from e
+
+
+def _driver_order(params: Any, compiled: Compiled | None) -> tuple[list[str], list[Any]]:
+    """The names and values of one parameter set, in the order the driver numbers the
+    statement's parameters (positions for a sequence; for a mapping, each distinct name
+    in order of first appearance in the SQL, as psycopg numbers them)."""
+    if isinstance(params, Mapping):
+        if compiled is not None:
+            names = list(dict.fromkeys(compiled.positiontup))
+            if all(n in params for n in names):
+                return names, [params[n] for n in names]
+        return [str(k) for k in params], list(params.values())
+    if isinstance(params, (list, tuple)):
+        values = list(params)
+        if compiled is not None and len(compiled.positiontup) == len(values):
+            return list(compiled.positiontup), values
+        return [f"#{i + 1}" for i in range(len(values))], values
+    return [], []
+
+
+def _matching(test: Any, value: Any) -> bool:
+    try:
+        return bool(test(value))
+    except Exception:
+        return False
 
 
 class Transaction:

@@ -8,6 +8,7 @@ single C call per row when no column needs a processor.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import operator
@@ -18,7 +19,7 @@ from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 from typing_extensions import Self
 
-from hermetic.engine.row import ResultMetaData, RMKeyView, Row, RowMapping
+from hermetic.engine.row import _GC_PAUSE_MIN_ROWS, ResultMetaData, RMKeyView, Row, RowMapping
 from hermetic.exc import (
     InvalidRequestError,
     MultipleResultsFound,
@@ -609,6 +610,8 @@ class CursorResult(Result[_TP]):
     # Given by the engine to take the cursor back for reuse instead of closing it.
     _release_cursor: Callable[[Any], None] | None = None
     _buffer: deque[_RawRow] | None = None
+    # Given by the engine when the driver can build the rows itself (fetchall_rows).
+    _fetch_rows: Callable[[Any, Callable[[Any], Any]], list[Any]] | None = None
 
     def __init__(
         self,
@@ -643,6 +646,24 @@ class CursorResult(Result[_TP]):
             self._many = metadata.make_rows
             if buffer:
                 self._buffer = deque(buffer)
+
+    def _prefetch(self, rows: list[_RawRow]) -> None:
+        """Hold ``rows``, every row of the result, and give the cursor back now (the
+        engine does this for small client-side results, so that the connection's next
+        execute reuses the cursor even when this result is not read to the end)."""
+        self._buffer = deque(rows)
+        cursor, self.cursor = self.cursor, None
+        release, self._release_cursor = self._release_cursor, None
+        if cursor is not None:
+            if release is not None:
+                release(cursor)
+            else:
+                cursor.close()
+
+    def _no_more(self, default: _T) -> _T:
+        if not self._soft_closed:
+            self._soft_close()  # the rows of a prefetched result are used up
+        return super()._no_more(default)
 
     @property
     def inserted_primary_key(self) -> tuple[Any, ...] | None:
@@ -756,6 +777,7 @@ class CursorResult(Result[_TP]):
             buffer.clear()
             if cursor is not None:
                 rows.extend(cursor.fetchall())
+            if not self._soft_closed:
                 self._soft_close()
             return rows
         if cursor is None:
@@ -766,6 +788,28 @@ class CursorResult(Result[_TP]):
 
     def _consume_all(self, convert: Callable[[Iterable[_RawRow]], list[_T]]) -> list[_T]:
         cursor = self.cursor
+        fetch_rows = self._fetch_rows
+        if (
+            fetch_rows is not None
+            and convert is self._many
+            and self._buffer is None
+            and cursor is not None
+            and self._metadata is not None
+        ):
+            # The driver calls the row maker as it decodes each row (psycopg). Rows are
+            # tracked by the collector: pause it for a big build (see engine/row.py).
+            make_row = self._metadata.make_row
+            count = cursor.rowcount
+            if gc.isenabled() and not 0 <= count < _GC_PAUSE_MIN_ROWS:
+                gc.disable()
+                try:
+                    rows = fetch_rows(cursor, make_row)
+                finally:
+                    gc.enable()
+            else:
+                rows = fetch_rows(cursor, make_row)
+            self._soft_close()
+            return rows
         if self._buffer is None and cursor is not None and _iterates_in_c(type(cursor)):
             # Streaming the cursor into the row builder skips the driver's list of
             # 100k tuples: measured ~6% faster than fetchall() on sqlite3.

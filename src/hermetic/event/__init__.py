@@ -7,6 +7,7 @@ Engine forwards pool event names to its pool.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -18,10 +19,17 @@ __all__ = ["Dispatch", "EventSpec", "contains", "listen", "listens_for", "remove
 
 def _dispatch_for(target: Any, identifier: str) -> Dispatch:
     finder = getattr(target, "_event_dispatch", None)
+    if finder is None and "hermetic.orm" in sys.modules:
+        from hermetic.orm.events import orm_event_dispatch
+
+        found = orm_event_dispatch(target, identifier)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
     if finder is None:
         raise exc.InvalidRequestError(
             f"No events are available for {target!r}. Events can be listened for on an "
-            "Engine, a Connection's engine, a Pool or their classes."
+            "Engine, a Connection's engine, a Pool or their classes, a Session, sessionmaker, "
+            "mapped class, Mapper or mapped attribute."
         )
     dispatch: Dispatch = finder(identifier)
     return dispatch

@@ -8,14 +8,13 @@ a dict merge and a driver call.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hermetic import exc
 from hermetic.sql import operators as _ops
+from hermetic.sql import sqltypes
 from hermetic.sql.elements import BindParameter, TextClause, TextualSelect
 
 _PLACEHOLDER: dict[str, Callable[[str, int], str]] = {
@@ -28,15 +27,55 @@ _PLACEHOLDER: dict[str, Callable[[str, int], str]] = {
 }
 
 
+def _shown(value: Any, limit: int = 100) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class BindValueError(Exception):
+    """A bind processor could not convert a value: which parameter, which value (and in
+    which parameter set of an executemany); the engine wraps it in StatementError."""
+
+    def __init__(
+        self, name: str, value: Any, type_: Any, orig: Exception, index: int | None = None
+    ) -> None:
+        super().__init__(name, value, type_, orig)
+        self.name = name
+        self.value = value
+        self.type = type_
+        self.orig = orig
+        self.index = index
+
+    def describe(self, hide_value: bool = False) -> str:
+        shown = "" if hide_value else f" = {_shown(self.value)}"
+        where = f" in parameter set {self.index}" if self.index is not None else ""
+        python_type = getattr(self.type, "python_type", object)
+        wanted = (
+            f"pass {python_type.__module__ + '.' if python_type.__module__ != 'builtins' else ''}"
+            f"{python_type.__qualname__} values"
+            if python_type is not object
+            else "pass a value the type accepts"
+        )
+        return (
+            f"[bind parameter {self.name!r}{shown} ({type(self.value).__qualname__}){where}: "
+            f"the {self.type!r} type cannot convert it ({self.orig}); {wanted}, or convert "
+            "the value before executing]"
+        )
+
+
 class Compiled:
     """One statement rendered for one dialect/paramstyle."""
 
     __slots__ = (
         "_empty_set",
         "_expanded_strings",
+        "_many",
         "_meta_cache",
+        "_plan",
         "_render",
         "_template",
+        "_tuple_procs",
+        "_tuple_values",
         "bind_processors",
         "bind_slots",
         "binds",
@@ -88,6 +127,21 @@ class Compiled:
         # values a structurally equal statement supplies; per-column key objects.
         self.bind_slots: tuple[tuple[str, int], ...] = ()
         self.result_objects: list[tuple[Any, ...]] | None = None
+        # row-value IN (``tuple_(a, b).in_([(1, 2), ...])``): per bind, the bind
+        # processors of the tuple's members; rendered as ``IN (VALUES (...), ...)`` where
+        # the dialect wants that form
+        self._tuple_procs: dict[str, tuple[Callable[[Any], Any] | None, ...]] = {}
+        self._tuple_values = False
+        # built on first execution (see execution_params / many_params)
+        self._plan: tuple[tuple[str, int, BindParameter | None, Any], ...] | None = None
+        self._many: Callable[[Sequence[Mapping[str, Any]]], list[Any]] | None = None
+
+    def _set_tuple_binds(self, types: Mapping[str, tuple[Any, ...]], dialect: Any) -> None:
+        for name, member_types in types.items():
+            self.bind_processors.pop(name, None)
+            self._tuple_procs[name] = tuple(t.bind_processor(dialect) for t in member_types)
+            self._empty_set[name] = dialect.empty_set_expression(tuple(member_types))
+        self._tuple_values = bool(getattr(dialect, "tuple_in_values", False))
 
     def __str__(self) -> str:
         return self.string
@@ -104,22 +158,128 @@ class Compiled:
 
     def construct_params(self, params: Mapping[str, Any] | None) -> Any:
         """Driver-ready parameters for one execution (dict, or tuple when positional)."""
-        if params is None:
-            params = {}
-        if self.defaults or self.bind_processors or self.positional:
-            merged = {k: b.effective_value for k, b in self.defaults.items()}
-            merged.update(params)
-            params = merged
-        if not self.required.issubset(params):
-            raise self.missing(params)
-        if self.bind_processors:
-            params = dict(params)
-            for key, proc in self.bind_processors.items():
-                if key in params:
-                    params[key] = proc(params[key])
+        return self.execution_params(None, params)
+
+    # -- the per-execution path -------------------------------------------------------
+    # Decided once per Compiled: for each driver parameter, in the driver's order, where
+    # its value comes from and which processor converts it. An execution is then one
+    # pass over that plan: no merged dicts.
+
+    def _build_plan(self) -> tuple[tuple[str, int, BindParameter | None, Any], ...]:
+        """(name, slot in the statement's bind traversal or -1, default bind or None,
+        bind processor or None) per driver parameter."""
+        slots = dict(self.bind_slots)
+        names = self.positiontup if self.positional else tuple(self.binds)
+        plan = tuple(
+            (
+                name,
+                slots.get(name, -1),
+                self.defaults.get(name),
+                self.bind_processors.get(name),
+            )
+            for name in names
+        )
+        self._plan = plan
+        return plan
+
+    def execution_params(
+        self, binds: Sequence[BindParameter] | None, params: Mapping[str, Any] | None
+    ) -> Any:
+        """Driver-ready parameters for one execution of a statement without expanding
+        parameters: each value from ``params``, else from ``binds`` (the executed
+        statement's own bound parameters in traversal order, when it is structurally
+        equal to the compiled one; see ``bind_slots``), else the compiled default; then
+        its bind processor. A tuple when the paramstyle is positional, else a dict."""
+        plan = self._plan
+        if plan is None:
+            plan = self._build_plan()
+        positional = self.positional
+        values: list[Any] = []
+        named: dict[str, Any] = {}
+        for name, slot, default, proc in plan:
+            if params and name in params:
+                value = params[name]
+            elif slot >= 0 and binds is not None:
+                b = binds[slot]
+                value = b.value if b.callable is None else b.callable()
+            elif default is not None:
+                value = default.value if default.callable is None else default.callable()
+            else:
+                raise self.missing(params or {})
+            if proc is not None:
+                try:
+                    value = proc(value)
+                except Exception as e:
+                    raise BindValueError(name, value, self.binds[name].type, e) from e
+            if positional:
+                values.append(value)
+            else:
+                named[name] = value
+        return tuple(values) if positional else named
+
+    def many_params(self, params: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """Driver-ready parameter sets for executemany: one generated list
+        comprehension that reads each value (or its constant default) from each set and
+        applies its processor. A set that lacks a value is reported as by
+        :meth:`execution_params`."""
+        many = self._many
+        if many is None:
+            many = self._many = self._build_many()
+        try:
+            return many(params)
+        except Exception:
+            pass
+        # Find the set and the parameter to blame (or convert what the generated code
+        # could not, such as a Mapping without .get).
+        out = []
+        for i, p in enumerate(params):
+            try:
+                out.append(self.execution_params(None, p))
+            except BindValueError as e:
+                e.index = i
+                raise
+            except exc.InvalidRequestError as e:
+                raise exc.InvalidRequestError(f"{e.args[0]} (in parameter set {i})") from None
+        return out
+
+    def _build_many(self) -> Callable[[Sequence[Mapping[str, Any]]], list[Any]]:
+        plan = self._plan
+        if plan is None:
+            plan = self._build_plan()
+        # Names enter the source as literals (repr() of a str is one); values and
+        # processors as globals of the generated function.
+        namespace: dict[str, Any] = {}
+        values = []
+        for i, (name, _slot, default, proc) in enumerate(plan):
+            if default is None:
+                value = f"p[{name!r}]"
+            elif default.callable is None:
+                namespace[f"_d{i}"] = default.value
+                value = f"p.get({name!r}, _d{i})"
+            else:  # a callable default: evaluated per set, as for one execution
+                return lambda params: [self.execution_params(None, p) for p in params]
+            if proc is not None:
+                namespace[f"_p{i}"] = proc
+                same = getattr(proc, "identity_for", None)
+                if isinstance(same, type):
+                    # the processor returns values of this class as they are: skip the
+                    # call for them (the common case: floats for a Float column)
+                    namespace[f"_t{i}"] = same
+                    value = f"(v if (v := {value}).__class__ is _t{i} else _p{i}(v))"
+                else:
+                    value = f"_p{i}({value})"
+            values.append(value)
         if self.positional:
-            return tuple(params[k] for k in self.positiontup)
-        return params
+            row = "(" + "".join(v + ", " for v in values) + ")"
+        else:
+            row = (
+                "{"
+                + ", ".join(f"{n!r}: {v}" for (n, *_), v in zip(plan, values, strict=False))
+                + "}"
+            )
+        source = f"def many(params):\n    return [{row} for p in params]\n"
+        exec(compile(source, "<hermetic executemany parameters>", "exec"), namespace)
+        return namespace["many"]  # type: ignore[no-any-return]
 
     def process(self, params: Mapping[str, Any] | None) -> tuple[str, Any]:
         """The SQL string and driver parameters for one execution."""
@@ -153,6 +313,10 @@ class Compiled:
                 if not values:
                     parts.append(f"({self._empty_set[name]})")
                     continue
+                member_procs = self._tuple_procs.get(name)
+                if member_procs is not None:
+                    parts.append(self._expand_rows(name, values, member_procs, out, order))
+                    continue
                 marks = []
                 for i, v in enumerate(values, 1):
                     sub = f"{name}_{i}"
@@ -174,6 +338,90 @@ class Compiled:
         if self.positional:
             return string, tuple(out[k] for k in order)
         return string, out
+
+    def _expand_rows(
+        self,
+        name: str,
+        rows: list[Any],
+        procs: tuple[Callable[[Any], Any] | None, ...],
+        out: dict[str, Any],
+        order: list[str],
+    ) -> str:
+        """``((:p_1_1, :p_1_2), (:p_2_1, :p_2_2))`` for a row-value IN."""
+        render = self._render
+        assert render is not None
+        width = len(procs)
+        marks = []
+        for i, row in enumerate(rows, 1):
+            if isinstance(row, (str, bytes)) or not hasattr(row, "__iter__"):
+                raise exc.ArgumentError(
+                    f"Bind parameter {name!r} takes rows of {width} values for a tuple "
+                    f"IN; got {row!r}"
+                )
+            row = tuple(row)
+            if len(row) != width:
+                raise exc.ArgumentError(
+                    f"Bind parameter {name!r} takes rows of {width} values for a tuple "
+                    f"IN; row {i} has {len(row)}"
+                )
+            inner = []
+            for j, (value, proc) in enumerate(zip(row, procs, strict=True), 1):
+                sub = f"{name}_{i}_{j}"
+                out[sub] = proc(value) if proc is not None else value
+                order.append(sub)
+                inner.append(render(sub, len(order)))
+            marks.append("(" + ", ".join(inner) + ")")
+        return ("(VALUES " if self._tuple_values else "(") + ", ".join(marks) + ")"
+
+
+def _integral(elem: Any) -> bool:
+    """Whether ``elem`` is an integer for division (by its type: the compiled form is
+    shared by every value)."""
+    return isinstance(elem.type, sqltypes.Integer)
+
+
+def _from_name(f: Any) -> str:
+    return str(getattr(f, "name", None) or type(f).__name__)
+
+
+def _collect_ctes(root: Any) -> list[Any]:
+    """Every CTE used anywhere in ``root``, each after the CTEs its own body uses
+    (first use decides the order otherwise)."""
+    found: dict[int, Any] = {}
+    active: set[int] = set()
+
+    def visit(elem: Any) -> None:
+        if elem is None:
+            return
+        if isinstance(elem, (list, tuple)):
+            for e in elem:
+                visit(e)
+            return
+        name = getattr(elem, "__visit_name__", None)
+        if name == "cte":
+            key = id(elem)
+            if key in found or key in active:
+                return  # seen, or a recursive CTE naming itself
+            active.add(key)
+            visit(elem.element)
+            active.discard(key)
+            found[key] = elem
+            return
+        if name == "select":
+            for f in elem._froms():
+                visit(f)
+        elif name == "column":
+            table = elem.table
+            if table is not None and table.__visit_name__ != "table":
+                visit(table)
+        for attr in getattr(elem, "_traverse", ()):
+            visit(getattr(elem, attr, None))
+        extra = getattr(elem, "_extra_froms", None)
+        if extra is not None:
+            visit(extra())
+
+    visit(root)
+    return list(found.values())
 
 
 def compile_textual(stmt: TextClause | TextualSelect, dialect: Any) -> Compiled:
@@ -384,6 +632,7 @@ class _State:
 
     __slots__ = (
         "anon",
+        "asfrom",
         "bare_columns",
         "bind_names",
         "binds",
@@ -391,6 +640,7 @@ class _State:
         "enclosing",
         "in_columns",
         "template",
+        "tuple_binds",
     )
 
     def __init__(self) -> None:
@@ -402,8 +652,15 @@ class _State:
         self.in_columns = False
         # columns without their table (a compound SELECT's ORDER BY names result columns)
         self.bare_columns = False
-        # FROM entries of the enclosing SELECTs, for auto-correlation of subqueries
+        # One entry per enclosing statement level: the ids of the FROM entries it
+        # renders (joins with their parts), for the correlation of nested SELECTs. Empty
+        # at the top level; CTE bodies sit under an empty level.
         self.enclosing: list[set[int]] = []
+        # the next SELECT is a subquery in a FROM clause (no auto-correlation; explicit
+        # correlation only to levels beyond the one whose FROM it is in)
+        self.asfrom = False
+        # expanding binds of a row-value IN: bind name -> types of the tuple's members
+        self.tuple_binds: dict[str, tuple[Any, ...]] = {}
 
     def write(self, text: str) -> None:
         self.buf.append(text)
@@ -418,6 +675,12 @@ class _State:
         return self.template
 
 
+# Elements whose SQL never starts with "-" (a bind here is a placeholder).
+_SAFE_AFTER_MINUS = frozenset(
+    ["bindparam", "grouping", "function", "cast", "scalar_select", "case", "extract"]
+)
+
+
 class SQLCompiler:
     """Renders element trees for one dialect: ``visit_<__visit_name__>(element, state)``."""
 
@@ -429,9 +692,15 @@ class SQLCompiler:
         state = _State()
         result_columns: list[tuple[str, Any]] = []
         result_objects: list[tuple[Any, ...]] = []
+        self._with_clause(stmt, state)
         self.process(stmt, state, result_columns, result_objects)
         template = state.finish()
-        if self.dialect.paramstyle in ("pyformat", "format"):
+        # "%" is doubled for drivers that read pyformat/format placeholders (the engine
+        # always executes a Compiled with parameters, which undoes the doubling). A
+        # literal_binds rendering with no placeholder left is final SQL, to print or to
+        # run without parameters (exec_driver_sql), so it keeps its "%" as written.
+        literal_only = self.literal_binds and all(n is None for _, n in template)
+        if self.dialect.paramstyle in ("pyformat", "format") and not literal_only:
             template = [(lit.replace("%", "%%"), n) for lit, n in template]
         string, positiontup = _assemble(template, self.dialect)
         compiled = Compiled(
@@ -446,6 +715,8 @@ class SQLCompiler:
             self.dialect,
         )
         compiled.result_objects = result_objects or None
+        if state.tuple_binds:
+            compiled._set_tuple_binds(state.tuple_binds, self.dialect)
         # Where each rendered bind sits in the statement's traversal order, so that a
         # structurally equal statement can reuse this Compiled with its own values.
         _key, traversal = stmt._key_and_binds()
@@ -474,8 +745,7 @@ class SQLCompiler:
         result_objects: list[tuple[Any, ...]] | None = None,
     ) -> None:
         w = state.write
-        if not state.enclosing:
-            self._with_clause(stmt, state)
+        froms = self._display_froms(stmt, state)
         w("SELECT ")
         if stmt._distinct_on:
             if not self.dialect.supports_distinct_on:
@@ -492,14 +762,6 @@ class SQLCompiler:
         elif stmt._distinct:
             w("DISTINCT ")
         outer_columns = state.in_columns
-        froms = stmt._froms()
-        if state.enclosing:
-            # auto-correlation: a nested SELECT does not repeat the enclosing query's
-            # tables in its FROM (unless that would leave it none)
-            outer = state.enclosing[-1]
-            inner = [f for f in froms if id(f) not in outer]
-            if inner:
-                froms = inner
         state.enclosing.append({id(c) for f in froms for c in f._covers()})
         state.in_columns = True
         anon = 0
@@ -539,6 +801,39 @@ class SQLCompiler:
         state.enclosing.pop()
         state.in_columns = outer_columns
 
+    def _display_froms(self, stmt: Any, state: _State) -> list[Any]:
+        """The FROM entries ``stmt`` renders: its own, less those it correlates to an
+        enclosing statement (the rules are in ``sql/selectable.py``'s docstring)."""
+        froms: list[Any] = stmt._froms()
+        asfrom = state.asfrom
+        state.asfrom = False
+        if not state.enclosing:
+            return froms
+        immediate = state.enclosing[-1]
+        outer: set[int] = set().union(*state.enclosing)
+        if asfrom:
+            # a subquery in a FROM list cannot see its sibling FROM entries
+            outer -= immediate
+        if stmt._correlate:
+            targets = {id(p) for f in stmt._correlate for p in f._covers()}
+            froms = [f for f in froms if not (id(f) in outer and id(f) in targets)]
+        if stmt._correlate_except is not None:
+            kept = {id(p) for f in stmt._correlate_except for p in f._covers()}
+            froms = [f for f in froms if id(f) not in outer or id(f) in kept]
+        if stmt._auto_correlate and not asfrom and len(froms) > 1:
+            own = [f for f in froms if id(f) not in immediate]
+            if not own:
+                names = ", ".join(_from_name(f) for f in froms)
+                raise exc.InvalidRequestError(
+                    f"A nested SELECT names only tables of the enclosing statement "
+                    f"({names}), so auto-correlation would leave it no FROM clause. Say "
+                    "which tables come from the enclosing query with .correlate(<tables>) "
+                    "(the others stay in the subquery's FROM), or .correlate(None) to "
+                    "keep all of them in the subquery"
+                )
+            froms = own
+        return froms
+
     def _clause(
         self, items: list[Any], head: str, sep: str, state: _State, and_: bool = False
     ) -> None:
@@ -554,14 +849,47 @@ class SQLCompiler:
                 self.process(item, state)
 
     def limit_clause(self, stmt: Any, state: _State) -> None:
-        if stmt._limit is not None:
+        limit = stmt._limit
+        if stmt._fetch is not None:
+            with_ties, percent = stmt._fetch_options
+            dialect = self.dialect
+            if dialect.supports_fetch_first and (dialect.supports_fetch_percent or not percent):
+                self.fetch_clause(stmt, state)
+                return
+            if with_ties or percent:
+                option = "WITH TIES" if with_ties else "PERCENT"
+                fix = (
+                    "order by a rank instead (a subquery with rank() OVER (ORDER BY ...) <= n)"
+                    if with_ties
+                    else "compute the row count first (count(*) * pct / 100) and pass it"
+                )
+                where = "FETCH FIRST" if not dialect.supports_fetch_first else "FETCH ... PERCENT"
+                raise exc.CompileError(
+                    f"{dialect.name} has no {where}, so fetch(..., "
+                    f"{'with_ties' if with_ties else 'percent'}=True) ({option}) cannot be "
+                    f"rendered for it; {fix}, or use fetch(n) / limit(n) without the option"
+                )
+            limit = stmt._fetch  # the same rows: FETCH FIRST n ROWS ONLY is LIMIT n
+        if limit is not None:
             state.write(" LIMIT ")
-            self.process(stmt._limit, state)
+            self.process(limit, state)
         elif stmt._offset is not None and self.dialect.offset_requires_limit:
             state.write(" LIMIT -1")
         if stmt._offset is not None:
             state.write(" OFFSET ")
             self.process(stmt._offset, state)
+
+    def fetch_clause(self, stmt: Any, state: _State) -> None:
+        """``[OFFSET n ROWS] FETCH FIRST m [PERCENT] ROWS ONLY | WITH TIES``."""
+        with_ties, percent = stmt._fetch_options
+        if stmt._offset is not None:
+            state.write(" OFFSET ")
+            self.process(stmt._offset, state)
+            state.write(" ROWS")
+        state.write(" FETCH FIRST ")
+        self.process(stmt._fetch, state)
+        state.write(" PERCENT ROWS" if percent else " ROWS")
+        state.write(" WITH TIES" if with_ties else " ONLY")
 
     def for_update_clause(self, stmt: Any, state: _State) -> None:
         read, nowait, skip_locked, key_share = stmt._for_update
@@ -592,11 +920,8 @@ class SQLCompiler:
     ) -> None:
         top = not state.enclosing
         if top:
-            # members share one WITH at the top: collect their CTEs first
-            for member in stmt.selects:
-                if member.__visit_name__ == "select":
-                    self._with_clause(member, state)
             state.enclosing.append(set())
+        asfrom = state.asfrom
         for i, member in enumerate(stmt.selects):
             if i:
                 state.write(f" {stmt.keyword} ")
@@ -604,8 +929,10 @@ class SQLCompiler:
                 getattr(member, "_order_by", None)
                 or getattr(member, "_limit", None) is not None
                 or getattr(member, "_offset", None) is not None
+                or getattr(member, "_fetch", None) is not None
                 or member.__visit_name__ == "compound_select"
             )
+            state.asfrom = asfrom
             if wrap:
                 # SQLite rejects parenthesized members: select from them instead
                 state.write("SELECT * FROM (")
@@ -629,19 +956,24 @@ class SQLCompiler:
         state.write(quote_identifier(table.name))
 
     def _with_clause(self, stmt: Any, state: _State) -> None:
-        """``WITH name AS (...)`` for every CTE the statement selects from (directly or
-        in a join), before its SELECT; recursive when any of them is."""
-        ctes: dict[int, Any] = {}
-        for f in stmt._froms():
-            for part in f._covers():
-                if part.__visit_name__ == "cte":
-                    ctes.setdefault(id(part), part)
+        """``WITH name AS (...), ...`` before the statement for every CTE used anywhere
+        in it (subqueries included), each after the CTEs its body uses; ``RECURSIVE``
+        when any of them is."""
+        ctes = _collect_ctes(stmt)
         if not ctes:
             return
-        recursive = any(c.recursive for c in ctes.values())
+        names: dict[str, Any] = {}
+        for cte in ctes:
+            other = names.setdefault(cte.name, cte)
+            if other is not cte:
+                raise exc.CompileError(
+                    f"Two different CTEs are named {cte.name!r} in one statement; build "
+                    "the CTE once and use that object everywhere, or give each its own name"
+                )
+        recursive = any(c.recursive for c in ctes)
         state.write("WITH RECURSIVE " if recursive else "WITH ")
-        state.enclosing.append(set())  # CTE bodies are nested: no WITH of their own
-        for i, cte in enumerate(ctes.values()):
+        state.enclosing.append(set())  # CTE bodies correlate to nothing
+        for i, cte in enumerate(ctes):
             if i:
                 state.write(", ")
             state.write(quote_identifier(cte.name) + " AS ")
@@ -664,10 +996,12 @@ class SQLCompiler:
         state.write(" ON ")
         self.process(join.onclause, state)
 
-    def visit_alias(self, alias: Any, state: _State) -> None:
+    def visit_alias(self, alias: Any, state: _State, lateral: bool = False) -> None:
         element = alias.element
-        if element.__visit_name__ == "select":
+        if element.__visit_name__ in ("select", "compound_select"):
+            state.asfrom = not lateral
             self._nested_select(element, state)
+            state.asfrom = False
         else:
             self.process(element, state)
         state.write(" AS " + quote_identifier(alias.name))
@@ -717,7 +1051,7 @@ class SQLCompiler:
 
     def visit_bindparam(self, bind: Any, state: _State) -> None:
         if self.literal_binds and not bind.required:
-            state.write(self.render_literal(bind.effective_value, bind.expanding))
+            state.write(self._literal_bind(bind))
             return
         name = state.bind_names.get(id(bind))
         if name is None:
@@ -737,33 +1071,51 @@ class SQLCompiler:
             state.binds[name] = bind
         state.bind(name)
 
-    def render_literal(self, value: Any, expanding: bool = False) -> str:
-        """A value as SQL text (``literal_binds``): for printing statements; executions
-        always bind."""
+    def _literal_bind(self, bind: Any) -> str:
+        return self.render_literal(bind.effective_value, bind.expanding, bind.type)
+
+    def render_literal(self, value: Any, expanding: bool = False, type_: Any = None) -> str:
+        """A value as SQL text (``literal_binds``), rendered by ``type_`` (else by the
+        value's own type): for printing statements; executions always bind. An
+        expanding value (``IN``) renders as a parenthesized list, or the dialect's
+        empty set for no values (``x NOT IN (NULL)`` would be NULL, not true)."""
+        if type_ is None:
+            type_ = sqltypes.NULLTYPE
         if expanding:
-            items = [self.render_literal(v) for v in value]
-            return "(" + ", ".join(items) + ")" if items else "(NULL)"
-        if value is None:
-            return "NULL"
-        if isinstance(value, bool):
-            if self.dialect.supports_native_boolean:
-                return "true" if value else "false"
-            return "1" if value else "0"
-        if isinstance(value, (int, float, decimal.Decimal)):
-            return str(value)
-        if isinstance(value, dt.datetime):
-            return "'" + value.isoformat(" ") + "'"
-        if isinstance(value, (dt.date, dt.time)):
-            return "'" + value.isoformat() + "'"
-        if isinstance(value, str):
-            return "'" + value.replace("'", "''") + "'"
-        raise exc.CompileError(
-            f"No literal rendering for {type(value).__name__} values ({value!r:.60}); "
-            "compile without literal_binds to see the statement with bound parameters"
-        )
+            items = [sqltypes.render_literal_value(v, type_, self.dialect) for v in value]
+            if not items:
+                return f"({self.dialect.empty_set_expression(type_)})"
+            return "(" + ", ".join(items) + ")"
+        return sqltypes.render_literal_value(value, type_, self.dialect)
 
     def visit_binary(self, binary: Any, state: _State) -> None:
         op = binary.operator
+        right = binary.right
+        if op is _ops.collate and right.__visit_name__ == "column" and right.is_literal:
+            # a collation is an identifier: "C" must stay upper case on PostgreSQL
+            self.process(binary.left, state)
+            state.write(" COLLATE " + quote_identifier(right.name))
+            return
+        if (
+            op in (_ops.in_op, _ops.not_in_op)
+            and right.__visit_name__ == "bindparam"
+            and right.expanding
+            and binary.left.__visit_name__ == "tuple"
+        ):
+            self._tuple_in(binary, state)
+            return
+        if op is _ops.truediv or op is _ops.floordiv:
+            self._division(binary, state)
+            return
+        if (
+            op in (_ops.is_distinct_from, _ops.is_not_distinct_from)
+            and not self.dialect.supports_is_distinct_from
+        ):
+            # SQLite's IS / IS NOT compare NULLs as values: the same meaning
+            self.process(binary.left, state)
+            state.write(" IS NOT " if op is _ops.is_distinct_from else " IS ")
+            self.process(binary.right, state)
+            return
         if op in (_ops.ilike_op, _ops.not_ilike_op) and not self.dialect.supports_ilike:
             state.write("lower(")
             self.process(binary.left, state)
@@ -785,9 +1137,60 @@ class SQLCompiler:
             self.process(binary.right, state)
         self._escape(binary, state)
 
+    def _division(self, binary: Any, state: _State) -> None:
+        """``/`` is Python's true division and ``//`` floor division. Where the database
+        divides integers as integers (``div_is_floordiv``), integer ``a / b`` makes
+        ``b`` a number (``a / CAST(b AS NUMERIC)``) and integer ``a // b`` is a plain
+        ``/``; elsewhere ``a // b`` is ``FLOOR(a / b)``."""
+        ints = _integral(binary.left) and _integral(binary.right)
+        int_division = ints and self.dialect.div_is_floordiv
+        floor = binary.operator is _ops.floordiv and not int_division
+        if floor:
+            state.write("FLOOR(")
+        self.process(binary.left, state)
+        state.write(" / ")
+        if binary.operator is _ops.truediv and int_division:
+            before, after = self.dialect.numeric_division_template.split("{}")
+            state.write(before)
+            self.process(binary.right, state)
+            state.write(after)
+        else:
+            self.process(binary.right, state)
+        if floor:
+            state.write(")")
+
+    def _tuple_in(self, binary: Any, state: _State) -> None:
+        """``(a, b) IN ((:x_1_1, :x_1_2), ...)``: one bind per member of each row,
+        expanded at execution (``Compiled._expand_rows``)."""
+        bind = binary.right
+        types = tuple(c.type for c in binary.left.clauses)
+        self.process(binary.left, state)
+        state.write(f" {binary.operator.sql} ")
+        if self.literal_binds and not bind.required:
+            rows = list(bind.effective_value)
+            if not rows:
+                state.write(f"({self.dialect.empty_set_expression(types)})")
+                return
+            values = getattr(self.dialect, "tuple_in_values", False)
+            state.write(
+                ("(VALUES " if values else "(")
+                + ", ".join(
+                    "("
+                    + ", ".join(
+                        self.render_literal(v, False, t) for v, t in zip(row, types, strict=True)
+                    )
+                    + ")"
+                    for row in rows
+                )
+                + ")"
+            )
+            return
+        self.process(bind, state)
+        state.tuple_binds[state.bind_names[id(bind)]] = types
+
     def _escape(self, binary: Any, state: _State) -> None:
         if binary.escape is not None:
-            state.write(" ESCAPE '" + binary.escape.replace("'", "''") + "'")
+            state.write(" ESCAPE " + sqltypes.quote_literal(binary.escape, self.dialect))
 
     def visit_json_getitem(self, elem: Any, state: _State) -> None:
         before, after = self.dialect.json_getitem(elem.path, elem.mode)
@@ -808,8 +1211,14 @@ class SQLCompiler:
         state.write(")")
 
     def visit_lateral(self, alias: Any, state: _State) -> None:
+        if not self.dialect.supports_lateral:
+            raise exc.CompileError(
+                f"{self.dialect.name} has no LATERAL subqueries; use a correlated scalar "
+                "subquery in the columns clause (select(...).where(...).scalar_subquery()) "
+                "or a window function instead"
+            )
         state.write("LATERAL ")
-        self.visit_alias(alias, state)
+        self.visit_alias(alias, state, lateral=True)
 
     def visit_tuple(self, elem: Any, state: _State) -> None:
         state.write("(")
@@ -890,16 +1299,45 @@ class SQLCompiler:
 
     def visit_unary(self, unary: Any, state: _State) -> None:
         if unary.operator in (_ops.any_op, _ops.all_op):
+            if not self.dialect.supports_any_all:
+                raise exc.CompileError(
+                    f"{self.dialect.name} has no {unary.operator.sql} (...) comparison; "
+                    "write x.in_(select(...)) for = ANY, x.not_in(select(...)) for != ALL, "
+                    "or compare with a max()/min() subquery"
+                )
+            element = unary.element
+            if element.__visit_name__ == "scalar_select":
+                # ANY (SELECT ...): the subquery's own parentheses are the operator's
+                state.write(unary.operator.sql + " ")
+                self.process(element, state)
+                return
             state.write(unary.operator.sql + " (")
-            self.process(unary.element, state)
+            self.process(element, state)
             state.write(")")
             return
+        if unary.operator is _ops.neg:
+            self._negate(unary.element, state)
+            return
         if unary.operator is not None:
-            sql = unary.operator.sql
-            state.write(sql if sql == "-" else sql + " ")
+            state.write(unary.operator.sql + " ")
         self.process(unary.element, state)
         if unary.modifier is not None:
             state.write(" " + unary.modifier.sql)
+
+    def _negate(self, element: Any, state: _State) -> None:
+        """``-x``. What follows the minus must not start with one: ``--`` opens a
+        comment. A literal is checked as rendered (``-(-5)``); any element that can
+        render a leading minus (a negation, literal SQL text) is parenthesized."""
+        visit = element.__visit_name__
+        if visit == "bindparam" and self.literal_binds and not element.required:
+            text = self._literal_bind(element)
+            state.write(f"-({text})" if text.startswith("-") else "-" + text)
+            return
+        safe = visit in _SAFE_AFTER_MINUS or (visit == "column" and not element.is_literal)
+        state.write("-" if safe else "-(")
+        self.process(element, state)
+        if not safe:
+            state.write(")")
 
     def visit_label(self, label: Any, state: _State) -> None:
         in_columns = state.in_columns
@@ -961,11 +1399,39 @@ class _GenericDialect:
     supports_extract = True
     supports_distinct_on = True
     supports_for_update = True
+    supports_fetch_first = True
+    supports_fetch_percent = True
+    supports_update_from = True
+    supports_delete_using = True
+    returning_sees_update_from = True
+    supports_is_distinct_from = True
+    supports_any_all = True
+    supports_lateral = True
+    div_is_floordiv = True
+    numeric_division_template = "CAST({} AS NUMERIC)"
+    tuple_in_values = False
     extract_templates: dict[str, str] = {}
     type_names: dict[str, str] = {}
+    # the types' capabilities (sql/sqltypes.py): every type renders, as on a database
+    # that has it, with no driver conversions
+    supports_native_enum = False
+    supports_native_uuid = True
+    supports_native_interval = True
+    supports_native_array = True
+    driver_binds_uuid = True
+    driver_returns_uuid = True
+    driver_decodes_json = False
+    driver_returns_ip_objects = False
+    driver_returns_memoryview = False
+    ddl_type_names: dict[str, str] = {}
+    # literals: standard SQL, non-finite floats spelled as PostgreSQL reads them
+    literal_backslash_escapes = False
+    binary_literal_template = "X'{}'"
+    float_literal_specials = {"inf": "'Infinity'", "-inf": "'-Infinity'", "nan": "'NaN'"}
 
     def empty_set_expression(self, type_: Any) -> str:
-        return "SELECT 1 WHERE 1!=1"
+        width = len(type_) if isinstance(type_, tuple) else 1
+        return "SELECT " + ", ".join(["1"] * width) + " WHERE 1!=1"
 
     def json_getitem(self, path: tuple[str | int, ...], mode: str) -> tuple[str, str]:
         return "", "[" + ", ".join(map(repr, path)) + "]"

@@ -13,8 +13,6 @@ rendered with their values inline, since DDL takes no parameters.
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -414,7 +412,7 @@ class _InlineCompiler(SQLCompiler):
         state.write(col.name if col.is_literal else quote_identifier(col.name))
 
     def visit_bindparam(self, bind: Any, state: _State) -> None:
-        state.write(render_literal(bind.effective_value, self.dialect))
+        state.write(sqltypes.render_literal_value(bind.effective_value, bind.type, self.dialect))
 
     def visit_textclause(self, clause: Any, state: _State) -> None:
         state.write(clause.text)
@@ -428,20 +426,9 @@ class _InlineCompiler(SQLCompiler):
 
 
 def render_literal(value: Any, dialect: Any) -> str:
-    """A Python value as an SQL literal."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        if dialect.supports_native_boolean:
-            return "true" if value else "false"
-        return "1" if value else "0"
-    if isinstance(value, (int, float, decimal.Decimal)):
-        return str(value)
-    if isinstance(value, (_dt.date, _dt.time)):
-        value = value.isoformat(" ") if isinstance(value, _dt.datetime) else value.isoformat()
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    raise exc.CompileError(f"Cannot render {value!r} as a literal in DDL")
+    """A Python value as an SQL literal (rendered by its own type; see
+    ``sqltypes.render_literal_value``)."""
+    return sqltypes.render_literal_value(value, sqltypes.type_for_value(value), dialect)
 
 
 # -- the DDL compiler ----------------------------------------------------------------------

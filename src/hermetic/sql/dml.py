@@ -21,7 +21,7 @@ column is reported as given; otherwise SQLite uses ``lastrowid`` and PostgreSQL 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from typing_extensions import Self
 
@@ -37,7 +37,14 @@ from hermetic.sql.elements import (
     KeyedElement,
     _coerce,
 )
-from hermetic.sql.selectable import ColumnCollection, FromClause, Select, TableClause
+from hermetic.sql.selectable import (
+    ColumnCollection,
+    FromClause,
+    Select,
+    TableClause,
+    _as_from,
+    _tables_of,
+)
 
 
 def _column_key(table: FromClause, key: Any) -> str:
@@ -85,7 +92,11 @@ class UpdateBase(Executable, KeyedElement):
         """``RETURNING`` these columns (a table for all of its columns)."""
         new = self._generate()
         for c in cols:
-            if isinstance(c, FromClause):
+            orm_entity = getattr(c, "_sa_select_entity", None)
+            if orm_entity is not None:  # a mapped class: its columns; the ORM makes objects
+                new._returning_entity = (c, len(new._returning))
+                new._returning.extend(orm_entity()[0])
+            elif isinstance(c, FromClause):
                 new._returning.extend(c.c)
             else:
                 new._returning.append(_coerce(c))
@@ -339,6 +350,21 @@ class _Filtered(UpdateBase):
 
     filter = where
 
+    def _criteria(self) -> list[ColumnElement]:
+        return self._where
+
+    def _extra_froms(self) -> list[FromClause]:
+        """Tables other than the target that the criteria (and an UPDATE's values) name:
+        PostgreSQL's ``UPDATE ... FROM`` / ``DELETE ... USING`` list. Nested SELECTs
+        keep their own tables."""
+        target = {id(p) for p in self.table._covers()}
+        found: dict[int, FromClause] = {}
+        for elem in self._criteria():
+            for t in _tables_of(elem):
+                if id(t) not in target:
+                    found.setdefault(id(t), t)
+        return list(found.values())
+
 
 class Update(_Filtered, _ValuesBase):
     """``UPDATE table SET ... WHERE ...``."""
@@ -353,6 +379,9 @@ class Update(_Filtered, _ValuesBase):
         self._value_exprs = []
         self._where: list[ColumnElement] = []
         self._returning = []
+
+    def _criteria(self) -> list[ColumnElement]:
+        return [*self._where, *self._value_exprs]
 
     def values(self, *args: Any, **kwargs: Any) -> Update:
         if args:
@@ -487,13 +516,41 @@ class DMLCompiler(SQLCompiler):
                 "update() has no values: call .values(col=...) or pass parameters naming "
                 "the columns to set"
             )
+        extra = stmt._extra_froms()
+        if extra and not self.dialect.supports_update_from:
+            raise exc.CompileError(
+                f"{self.dialect.name} has no UPDATE ... FROM, and this update() of "
+                f"{stmt.table.name!r} names {_names(extra)} in its WHERE or values; use a "
+                "correlated subquery instead, e.g. .values(x=select(other.c.y).where("
+                "other.c.id == t.c.id).scalar_subquery())"
+            )
+        if extra and stmt._returning and not self.dialect.returning_sees_update_from:
+            named = {id(t) for col in stmt._returning for t in _tables_of(col)}
+            others = [f for f in extra if named.intersection(id(p) for p in f._covers())]
+            if others:
+                raise exc.CompileError(
+                    f"{self.dialect.name}'s RETURNING can name only the updated table "
+                    f"{stmt.table.name!r}, not {_names(others)} of UPDATE ... FROM; return "
+                    "the updated table's columns and read the others with a SELECT"
+                )
         state.write("UPDATE ")
         self._target(stmt.table, state)
-        state.enclosing.append({id(stmt.table)})
+        # nested SELECTs correlate to the target table and the FROM list
+        state.enclosing.append(_covered(stmt.table, extra))
         self._set_clause(stmt, state)
+        self._from_list(" FROM ", extra, state)
         self._clause(stmt._where, " WHERE ", " AND ", state, and_=True)
         state.enclosing.pop()
         self._returning_clause(stmt, state, result_columns, result_objects)
+
+    def _from_list(self, head: str, froms: list[Any], state: _State) -> None:
+        if not froms:
+            return
+        state.write(head)
+        for i, f in enumerate(froms):
+            if i:
+                state.write(", ")
+            self.process(f, state)
 
     def visit_delete(
         self,
@@ -502,30 +559,62 @@ class DMLCompiler(SQLCompiler):
         result_columns: list[tuple[str, Any]] | None = None,
         result_objects: list[tuple[Any, ...]] | None = None,
     ) -> None:
+        extra = stmt._extra_froms()
+        if extra and not self.dialect.supports_delete_using:
+            name = stmt.table.name
+            other = getattr(extra[0], "name", None) or "other"
+            raise exc.CompileError(
+                f"{self.dialect.name} has no multi-table DELETE (DELETE ... USING), and "
+                f"this delete() of {name!r} names {_names(extra)} in its WHERE clause; "
+                "use a correlated subquery instead, e.g. "
+                f"delete({name}).where({name}.c.id.in_(select({other}.c.<col>).where(...)))"
+                f" or delete({name}).where(exists().where({other}.c.<col> == {name}.c.id))"
+            )
         state.write("DELETE FROM ")
         self._target(stmt.table, state)
-        state.enclosing.append({id(stmt.table)})
+        state.enclosing.append(_covered(stmt.table, extra))
+        self._from_list(" USING ", extra, state)
         self._clause(stmt._where, " WHERE ", " AND ", state, and_=True)
         state.enclosing.pop()
         self._returning_clause(stmt, state, result_columns, result_objects)
 
 
+def _covered(table: Any, extra: list[Any]) -> set[int]:
+    return {id(p) for f in (table, *extra) for p in f._covers()}
+
+
+def _names(froms: list[Any]) -> str:
+    return ", ".join(repr(getattr(f, "name", None) or type(f).__name__) for f in froms)
+
+
 UpdateBase._compiler_cls = DMLCompiler
 
 
-def insert(table: TableClause) -> Insert:
+_S = TypeVar("_S", bound="UpdateBase")
+
+
+def dml_for(cls: type[_S], target: Any) -> _S:
+    """A DML statement of ``cls`` on ``target``: a table, or a mapped class (the ORM
+    then runs the statement: attribute names, identity map, RETURNING of entities)."""
+    stmt = cls(_as_from(target))  # type: ignore[call-arg]
+    if not isinstance(target, FromClause):
+        stmt.__dict__["_orm_entity"] = target
+    return stmt
+
+
+def insert(table: Any) -> Insert:
     """``INSERT INTO table``; give rows with ``.values()`` or as execute() parameters."""
-    return Insert(table)
+    return dml_for(Insert, table)
 
 
-def update(table: TableClause) -> Update:
+def update(table: Any) -> Update:
     """``UPDATE table``; ``.values()`` for SET and ``.where()`` for the rows."""
-    return Update(table)
+    return dml_for(Update, table)
 
 
-def delete(table: TableClause) -> Delete:
+def delete(table: Any) -> Delete:
     """``DELETE FROM table``; ``.where()`` for the rows."""
-    return Delete(table)
+    return dml_for(Delete, table)
 
 
 # -- ON CONFLICT (the dialect inserts of PostgreSQL and SQLite) ---------------------------
@@ -539,7 +628,7 @@ class OnConflictClause(KeyedElement):
     """``ON CONFLICT (index_elements) [WHERE index_where] DO ...``."""
 
     _traverse: ClassVar[tuple[str, ...]] = ("index_where",)
-    _key_attrs: ClassVar[tuple[str, ...]] = ("index_elements", "constraint")
+    _key_attrs: ClassVar[tuple[str, ...]] = ("index_elements", "constraint", "_where_values")
 
     def __init__(
         self,
@@ -554,6 +643,14 @@ class OnConflictClause(KeyedElement):
         self.index_elements = _index_names(table, index_elements)
         self.index_where = _coerce(index_where) if index_where is not None else None
 
+    @property
+    def _where_values(self) -> tuple[str, ...]:
+        # index_where renders its values inline (it must match the index's predicate):
+        # they belong to the cache key, not to the parameters
+        if self.index_where is None:
+            return ()
+        return tuple(repr(b.effective_value) for b in self.index_where._key_and_binds()[1])
+
 
 class OnConflictDoNothing(OnConflictClause):
     __visit_name__ = "on_conflict_do_nothing"
@@ -564,7 +661,7 @@ class OnConflictDoUpdate(OnConflictClause):
 
     __visit_name__ = "on_conflict_do_update"
     _traverse = ("index_where", "set_values", "where")
-    _key_attrs = ("index_elements", "constraint", "set_keys")
+    _key_attrs = ("index_elements", "constraint", "_where_values", "set_keys")
 
     def __init__(
         self,
@@ -662,8 +759,15 @@ class OnConflictCompiler(DMLCompiler):
         elif clause.index_elements:
             w(" (" + ", ".join(quote_identifier(n) for n in clause.index_elements) + ")")
             if clause.index_where is not None:
+                # the predicate of a partial unique index, matched against the index's
+                # own: written as the index has it, bare columns and values inline
                 w(" WHERE ")
-                self.process(clause.index_where, state)
+                literal, bare = self.literal_binds, state.bare_columns
+                self.literal_binds = state.bare_columns = True
+                try:
+                    self.process(clause.index_where, state)
+                finally:
+                    self.literal_binds, state.bare_columns = literal, bare
 
     def visit_on_conflict_do_nothing(self, clause: OnConflictDoNothing, state: _State) -> None:
         self._conflict_target(clause, state)

@@ -26,15 +26,26 @@ from hermetic.sql.base import ClauseElement, Executable
 _BIND_RE = re.compile(r"(?<![:\w\\]):(\w+)")
 
 
+# Type keys by type instance (types are immutable once built): id -> (type, key). The
+# entry holds the type, so its id cannot be reused while the entry lives; bounded, since
+# literals bring fresh type instances.
+_TYPE_KEYS: dict[int, tuple[Any, Any]] = {}
+
+
 def _type_key(t: Any) -> Any:
+    hit = _TYPE_KEYS.get(id(t))
+    if hit is not None and hit[0] is t:
+        return hit[1]
     key = getattr(t, "_static_cache_key", None)
-    if key is not None:
-        return key
-    try:
-        key = (type(t), tuple(sorted(vars(t).items())))
-        hash(key)
-    except TypeError:
-        key = (type(t), id(t))
+    if key is None:
+        try:
+            key = (type(t), tuple(sorted(vars(t).items())))
+            hash(key)
+        except TypeError:
+            key = (type(t), id(t))
+    if len(_TYPE_KEYS) >= 4096:
+        _TYPE_KEYS.clear()
+    _TYPE_KEYS[id(t)] = (t, key)
     return key
 
 
@@ -45,37 +56,64 @@ class KeyedElement(ClauseElement):
     _key_attrs: ClassVar[tuple[str, ...]] = ()
 
     def _gen_key(self, binds: list[BindParameter]) -> tuple[Any, ...]:
-        keyfn = type(self).__dict__.get("_keyfn")
-        if keyfn is None:
-            keyfn = _build_keyfn(type(self))
-        return keyfn(self, binds)  # type: ignore[no-any-return]
+        return _structural_key(self, binds)
+
+    _gen_key._generated_key = True  # type: ignore[attr-defined]
 
     def _key_and_binds(self) -> tuple[tuple[Any, ...], list[BindParameter]]:
         binds: list[BindParameter] = []
         return self._gen_key(binds), binds
 
 
-def _child_key(child: Any, binds: list[BindParameter]) -> Any:
-    if child is None:
-        return None
-    if isinstance(child, (list, tuple)):
-        return tuple([c._gen_key(binds) for c in child])
-    return child._gen_key(binds)
+def _structural_key(self: Any, binds: list[BindParameter]) -> tuple[Any, ...]:
+    """The key of ``self`` from its own class's declarations (also what an overriding
+    ``_gen_key``, such as a memoizing one, reaches through ``super()``). The first call
+    for a class generates its function and, unless the class overrides ``_gen_key``,
+    installs it as the class's ``_gen_key``, so later keys cost one call per element."""
+    cls = type(self)
+    keyfn = cls.__dict__.get("_keyfn")
+    if keyfn is None:
+        keyfn = _build_keyfn(cls)
+        if getattr(cls._gen_key, "_generated_key", False):
+            cls._gen_key = keyfn
+    return keyfn(self, binds)  # type: ignore[no-any-return]
 
 
 def _build_keyfn(cls: type) -> Any:
     """The cache-key function of ``cls``, generated once from its declarations: a
-    tuple display of its key attributes and children, no loop over attribute names per
-    call. Operators in key attributes are singletons, so they key by identity."""
+    tuple of its key attributes and children, no loop over attribute names per call;
+    each child is keyed inline (None, a list or tuple of elements, or an element), an
+    empty list without a call. Operators in key attributes are singletons, so they key
+    by identity. The function is installed on ``cls``, where subclasses inherit it: its
+    first line sends an instance of any other class to :func:`_structural_key`."""
     key_attrs: tuple[str, ...] = cls._key_attrs  # type: ignore[attr-defined]
     traverse: tuple[str, ...] = cls._traverse  # type: ignore[attr-defined]
+    lines = [
+        "def keyfn(self, binds):",
+        "    if self.__class__ is not _cls:",
+        "        return _structural(self, binds)",
+    ]
     parts = ["_cls"]
     parts += [f"self.{a}" for a in key_attrs]
-    parts += [f"_child(self.{a}, binds)" for a in traverse]
-    source = f"def keyfn(self, binds):\n    return ({', '.join(parts)},)\n"
-    namespace: dict[str, Any] = {"_cls": cls, "_child": _child_key}
+    for i, a in enumerate(traverse):
+        lines += [
+            f"    v = self.{a}",
+            "    if v.__class__ is list or v.__class__ is tuple:",
+            f"        k{i} = tuple([c._gen_key(binds) for c in v]) if v else ()",
+            "    elif v is None:",
+            f"        k{i} = None",
+            "    elif isinstance(v, (list, tuple)):",
+            f"        k{i} = tuple([c._gen_key(binds) for c in v])",
+            "    else:",
+            f"        k{i} = v._gen_key(binds)",
+        ]
+        parts.append(f"k{i}")
+    lines.append(f"    return ({', '.join(parts)},)")
+    source = "\n".join(lines) + "\n"
+    namespace: dict[str, Any] = {"_cls": cls, "_structural": _structural_key}
     exec(compile(source, f"<cache key of {cls.__name__}>", "exec"), namespace)
     keyfn = namespace["keyfn"]
+    keyfn._generated_key = True
     cls._keyfn = keyfn  # type: ignore[attr-defined]
     return keyfn
 
@@ -84,6 +122,9 @@ def _coerce(value: Any, like: ColumnElement | None = None) -> ColumnElement:
     """A Python value becomes a bound parameter typed after ``like``; elements pass."""
     if isinstance(value, ColumnElement):
         return value
+    clause_element = getattr(value, "__clause_element__", None)
+    if clause_element is not None:  # an ORM attribute (``User.name``) or entity
+        return _coerce(clause_element(), like)
     if isinstance(value, ClauseElement) and hasattr(value, "self_group"):
         return value  # type: ignore[return-value]
     if value is None:
@@ -165,10 +206,41 @@ class ColumnElement(KeyedElement):
         return self._bin(ops.mul, other, reverse=True)
 
     def __truediv__(self, other: Any) -> BinaryExpression:
-        return self._bin(ops.truediv, other)
+        # true division, as Python's: integer / integer is a Numeric (the compiler
+        # makes the database divide as numbers, not as integers)
+        return self._div(ops.truediv, other, False)
+
+    def __rtruediv__(self, other: Any) -> BinaryExpression:
+        return self._div(ops.truediv, other, True)
+
+    def __floordiv__(self, other: Any) -> BinaryExpression:
+        return self._div(ops.floordiv, other, False)
+
+    def __rfloordiv__(self, other: Any) -> BinaryExpression:
+        return self._div(ops.floordiv, other, True)
+
+    def _div(self, op: ops.Operator, other: Any, reverse: bool) -> BinaryExpression:
+        if not isinstance(other, ClauseElement) and other is not None:
+            # typed by its value where that differs in kind (x / 2.5 is no integer
+            # division), so the compiled form can depend on the types alone
+            other = BindParameter(
+                self.key or "param",
+                other,
+                type_=self.type.coerce_compared_value(op, other),
+                unique=True,
+            )
+        expr = self._bin(op, other, reverse=reverse)
+        if op is ops.truediv and all(
+            isinstance(side.type, sqltypes.Integer) for side in (expr.left, expr.right)
+        ):
+            expr.type = sqltypes.Numeric()
+        return expr
 
     def __mod__(self, other: Any) -> BinaryExpression:
         return self._bin(ops.mod, other)
+
+    def __rmod__(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.mod, other, reverse=True)
 
     def __neg__(self) -> UnaryExpression:
         return UnaryExpression(self, operator=ops.neg, type_=self.type)
@@ -193,6 +265,18 @@ class ColumnElement(KeyedElement):
 
     def is_not(self, other: Any) -> BinaryExpression:
         return BinaryExpression(self, _coerce(other, self), ops.is_not, sqltypes.Boolean())
+
+    def is_distinct_from(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.is_distinct_from, other)
+
+    def is_not_distinct_from(self, other: Any) -> BinaryExpression:
+        return self._bin(ops.is_not_distinct_from, other)
+
+    def nulls_first(self) -> UnaryExpression:
+        return UnaryExpression(self, modifier=ops.nulls_first_op)
+
+    def nulls_last(self) -> UnaryExpression:
+        return UnaryExpression(self, modifier=ops.nulls_last_op)
 
     def _like(self, op: ops.Operator, other: Any, escape: str | None) -> BinaryExpression:
         expr = self._bin(op, other)
@@ -262,6 +346,12 @@ class ColumnElement(KeyedElement):
             values = values.scalar_subquery()
         if isinstance(values, ColumnElement):
             return BinaryExpression(self, values, ops.in_op, sqltypes.Boolean())
+        values = list(values)
+        if any(isinstance(v, ClauseElement) or hasattr(v, "__clause_element__") for v in values):
+            # expressions among the values (literal(None), a column): one element each,
+            # not an expanding bind, which would hand the driver the expression objects
+            items = _InList([_coerce(v, self) for v in values])
+            return BinaryExpression(self, items, ops.in_op, sqltypes.Boolean())
         bind = BindParameter(
             self.key or "param", list(values), type_=self.type, expanding=True, unique=True
         )
@@ -337,13 +427,15 @@ class BindParameter(ColumnElement):
 
     def _gen_key(self, binds: list[BindParameter]) -> tuple[Any, ...]:
         binds.append(self)
+        t = self.type
+        hit = _TYPE_KEYS.get(id(t))
         return (
             BindParameter,
             self.key,
             self.unique,
             self.expanding,
             self.required,
-            _type_key(self.type),
+            hit[1] if hit is not None and hit[0] is t else _type_key(t),
         )
 
     def __repr__(self) -> str:
@@ -369,15 +461,16 @@ class ColumnClause(ColumnElement):
         t = self.table
         return None if t is None else (getattr(t, "schema", None), t.name)
 
+    _key_memo: tuple[Any, tuple[Any, ...]] | None = None
+
     def _gen_key(self, binds: list[BindParameter]) -> tuple[Any, ...]:
         # Columns are leaves reused by every statement that names them: their key is
         # computed once (per owning table: CTEs re-home their columns).
-        memo = self.__dict__.get("_key_memo")
-        table = self.table
-        if memo is not None and memo[0] is table:
-            return memo[1]  # type: ignore[no-any-return]
-        key = super()._gen_key(binds)
-        self.__dict__["_key_memo"] = (table, key)
+        memo = self._key_memo
+        if memo is not None and memo[0] is self.table:
+            return memo[1]
+        key = _structural_key(self, binds)
+        self._key_memo = (self.table, key)
         return key
 
     def __repr__(self) -> str:
@@ -755,6 +848,14 @@ def over(
     return Over(element, partition_by, order_by, rows, range_)
 
 
+class _InList(ClauseList):
+    """The values of ``x IN (a, b)`` given as a list that holds expressions; the
+    compiler writes IN's parentheses, so it never adds its own."""
+
+    def self_group(self, against: ops.Operator | None = None) -> ColumnElement:
+        return self
+
+
 class Tuple(ClauseList):
     """``(a, b)``: a row value."""
 
@@ -820,12 +921,13 @@ def false() -> False_:
     return False_()
 
 
-def asc(column: ColumnElement) -> UnaryExpression:
-    return column.asc()
+def asc(column: ColumnElement | str) -> UnaryExpression:
+    # a string names a label or column of the SELECT: asc("n") is "n ASC"
+    return (ColumnClause(column) if isinstance(column, str) else column).asc()
 
 
-def desc(column: ColumnElement) -> UnaryExpression:
-    return column.desc()
+def desc(column: ColumnElement | str) -> UnaryExpression:
+    return (ColumnClause(column) if isinstance(column, str) else column).desc()
 
 
 def _columns(items: Sequence[Any]) -> list[ColumnElement]:

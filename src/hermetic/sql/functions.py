@@ -10,7 +10,15 @@ from typing import Any
 
 from hermetic.sql import operators as ops
 from hermetic.sql import sqltypes
-from hermetic.sql.elements import ClauseList, ColumnElement, Over, _coerce, _type_key, and_
+from hermetic.sql.elements import (
+    ClauseList,
+    ColumnElement,
+    Over,
+    WithinGroup,
+    _coerce,
+    _type_key,
+    and_,
+)
 
 # name -> return type, or None for "the type of the first argument"
 _KNOWN: dict[str, Any] = {
@@ -91,6 +99,10 @@ class Function(ColumnElement):
 
     def filter(self, *criterion: Any) -> FunctionFilter:
         return FunctionFilter(self, *criterion)
+
+    def within_group(self, *order_by: Any) -> WithinGroup:
+        """``fn(...) WITHIN GROUP (ORDER BY ...)`` (ordered-set aggregates)."""
+        return WithinGroup(self, *order_by)
 
 
 class FunctionFilter(ColumnElement):

@@ -45,16 +45,17 @@ def _by_name(name: str) -> Operator:
     return BY_NAME[name]
 
 
-# Precedence, higher binds tighter (PostgreSQL's table, which SQLite's agrees with for
-# everything rendered here).
+# Precedence, higher binds tighter. Comparisons, IS, LIKE, IN and BETWEEN share one
+# level: PostgreSQL ranks LIKE/IN/BETWEEN above "=" while SQLite ranks them equal (and
+# "<" above "="), so any of them nested in another is parenthesized, which both read alike.
 _P_OR = 2
 _P_AND = 3
 _P_NOT = 4
 _P_IS = 5
 _P_CMP = 5
-_P_LIKE = 6
-_P_IN = 6
-_P_BETWEEN = 6
+_P_LIKE = 5
+_P_IN = 5
+_P_BETWEEN = 5
 _P_CONCAT = 7
 _P_ADD = 8
 _P_MUL = 9
@@ -103,6 +104,7 @@ add = Operator("add", "+", _P_ADD, commutative=True)
 sub = Operator("sub", "-", _P_ADD)
 mul = Operator("mul", "*", _P_MUL, commutative=True)
 truediv = Operator("truediv", "/", _P_MUL)
+floordiv = Operator("floordiv", "/", _P_MUL)
 mod = Operator("mod", "%", _P_MUL)
 neg = Operator("neg", "-", _P_NEG)
 collate = Operator("collate", "COLLATE", _P_COLLATE)

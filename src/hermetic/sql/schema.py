@@ -208,6 +208,27 @@ class Column(ColumnClause):
     def references(self, column: Column) -> bool:
         return any(fk.column is column for fk in self.foreign_keys)
 
+    def _copy(self) -> Column:
+        """A new Column like this one, not attached to any table (for mixins and
+        ``Table.to_metadata``): same name, type, flags, defaults and foreign keys."""
+        new = Column.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.table = None
+        new.foreign_keys = set()
+        new._fk_order = []
+        new.constraints = set(self.constraints)
+        new.info = dict(self.info)
+        new.__dict__.pop("_compiled_cache", None)
+        new.__dict__.pop("_key_memo", None)
+        for fk in self._fk_order:
+            fk_new = fk._copy()
+            fk_new.parent = new
+            new.foreign_keys.add(fk_new)
+            new._fk_order.append(fk_new)
+        return new
+
+    copy = _copy
+
     def __repr__(self) -> str:
         return f"Column({self.name!r}, {self.type!r}, table={self._tname()})"
 
@@ -265,6 +286,19 @@ class ForeignKey:
 
     def __repr__(self) -> str:
         return f"ForeignKey({self.target_fullname!r})"
+
+    def _copy(self) -> ForeignKey:
+        return ForeignKey(
+            self._colspec,
+            name=self.name,
+            onupdate=self.onupdate,
+            ondelete=self.ondelete,
+            deferrable=self.deferrable,
+            initially=self.initially,
+            use_alter=self.use_alter,
+            match=self.match,
+            link_to_name=self.link_to_name,
+        )
 
     @property
     def target_fullname(self) -> str:
@@ -357,6 +391,15 @@ class Constraint:
         self._cols: list[Column] = []
         self.table: Table | None = None
         self.kwargs, self.dialect_options = _dialect_kw(dialect_kw, type(self).__name__)
+
+    def __iter__(self) -> Iterator[Column]:
+        return iter(list(self._cols))
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+    def __contains__(self, col: object) -> bool:
+        return col in self._cols
 
     @property
     def columns(self) -> ColumnCollection:

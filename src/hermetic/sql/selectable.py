@@ -1,9 +1,16 @@
 """FROM-clause elements and ``select()``.
 
-This is the first slice of the selectables: lightweight ``table()`` / ``column()``,
-and a generative ``select()`` with columns, FROM, WHERE, GROUP BY, HAVING, ORDER BY,
-LIMIT/OFFSET and DISTINCT. Joins, aliases, subqueries, CTEs and compound selects follow
-(docs/design-sql.md).
+Lightweight ``table()`` / ``column()``, joins, aliases, subqueries, CTEs, and a
+generative ``select()`` (columns, FROM, WHERE, GROUP BY, HAVING, ORDER BY, LIMIT/OFFSET
+or FETCH FIRST, DISTINCT, row locks, correlation) with its compound forms.
+
+Correlation (what a nested SELECT leaves out of its FROM because an enclosing statement
+provides it) follows SQLAlchemy 2.0: a scalar subquery or EXISTS in WHERE or in the
+columns clause auto-correlates the enclosing SELECT's FROM entries it names, as long as
+it keeps at least one FROM of its own; ``correlate(t, ...)`` names the tables to
+correlate (at any enclosing level, also for subqueries in FROM), ``correlate(None)``
+turns correlation off and ``correlate_except(t, ...)`` correlates everything but ``t``.
+The compiler applies these rules (``sql/compiler.py``); the statement only records them.
 """
 
 from __future__ import annotations
@@ -62,6 +69,34 @@ class ColumnCollection:
 
     def keys(self) -> list[str]:
         return list(self._cols)
+
+
+def _join_target(target: Any, onclause: Any) -> tuple[Any, Any]:
+    """An ORM relationship attribute (``User.addresses``) names both the table to join
+    and the ON clause."""
+    relationship = getattr(target, "_sa_join_target", None)
+    if relationship is not None:
+        entity, on = relationship()
+        return entity, (on if onclause is None else onclause)
+    onclause_rel = getattr(onclause, "_sa_join_target", None)
+    if onclause_rel is not None:  # join(Address, User.addresses)
+        return target, onclause_rel()[1]
+    return target, onclause
+
+
+def _as_from(obj: Any) -> FromClause:
+    """A FROM element: itself, or what an ORM entity (a mapped class) stands for."""
+    if isinstance(obj, FromClause):
+        return obj
+    clause_element = getattr(obj, "__clause_element__", None)
+    if clause_element is not None:
+        element = clause_element()
+        if isinstance(element, FromClause):
+            return element
+    raise exc.ArgumentError(
+        f"Expected a table, alias, subquery or mapped class here, got {obj!r}; "
+        "pass a Table, a mapped class, or select(...).subquery()"
+    )
 
 
 class FromClause(KeyedElement):
@@ -150,6 +185,8 @@ class Join(FromClause):
         isouter: bool = False,
         full: bool = False,
     ) -> None:
+        left = _as_from(left)
+        right = _as_from(right)
         self.left = left
         self.right = right
         self.isouter = isouter
@@ -164,8 +201,9 @@ class Join(FromClause):
 def _infer_onclause(left: FromClause, right: FromClause) -> ColumnElement:
     """The join condition from foreign keys between the two sides (schema Tables)."""
     left_ids = {id(t) for t in left._covers()}
+    # the left side's column first: users JOIN addresses ON users.id = addresses.user_id
     pairs: list[ColumnElement] = [
-        fk.parent == fk.column
+        fk.column == fk.parent
         for fk in getattr(right, "foreign_keys", ()) or ()
         if id(fk.column.table) in left_ids
     ]
@@ -206,9 +244,19 @@ class Alias(FromClause):
         self.element = element
         self.name = name or f"anon_{next(_anon_counter)}"
         source = element.c if isinstance(element, FromClause) else element.selected_columns
-        self.c = ColumnCollection(
-            ColumnClause(col.key or "", col.type, _selectable=self) for col in source
-        )
+        self.c = ColumnCollection(_proxy(col, self) for col in source)
+
+
+def _proxy(col: Any, selectable: FromClause) -> ColumnClause:
+    """The column of an alias / subquery that stands for ``col``: a copy of a named
+    column (its class too, so that ``alias.c.x == table.c.y`` keeps its operand order:
+    Python lets a subclass on the right answer ``==`` first), else a column by key."""
+    if isinstance(col, ColumnClause) and not col.is_literal:
+        new: ColumnClause = col._copy()
+        new.table = selectable
+        new.__dict__.pop("_key_memo", None)
+        return new
+    return ColumnClause(col.key or "", col.type, _selectable=selectable)
 
 
 class Subquery(Alias):
@@ -249,11 +297,32 @@ class CTE(Alias):
         return new
 
 
-class ScalarSelect(ColumnElement):
+class _SelectWrapper(ColumnElement):
+    """A value made of a SELECT (scalar subquery, EXISTS): the SELECT's WHERE and
+    correlation stay adjustable, each call giving a new wrapper."""
+
+    _traverse = ("element",)
+    element: Select
+
+    def _wrap(self, element: Select) -> Self:
+        new: Self = self._copy()
+        new.element = element
+        return new
+
+    def where(self, *criteria: Any) -> Self:
+        return self._wrap(self.element.where(*criteria))
+
+    def correlate(self, *fromclauses: Any) -> Self:
+        return self._wrap(self.element.correlate(*fromclauses))
+
+    def correlate_except(self, *fromclauses: Any) -> Self:
+        return self._wrap(self.element.correlate_except(*fromclauses))
+
+
+class ScalarSelect(_SelectWrapper):
     """``(SELECT ...)`` used as a value."""
 
     __visit_name__ = "scalar_select"
-    _traverse = ("element",)
 
     def __init__(self, element: Select) -> None:
         self.element = element
@@ -261,15 +330,21 @@ class ScalarSelect(ColumnElement):
         self.type = cols[0].type if cols else sqltypes.NULLTYPE
 
 
-class Exists(ColumnElement):
+class Exists(_SelectWrapper):
     """``EXISTS (SELECT ...)``."""
 
     __visit_name__ = "exists"
-    _traverse = ("element",)
 
     def __init__(self, element: Select) -> None:
         self.element = element
         self.type = sqltypes.Boolean()
+
+    def select_from(self, *froms: FromClause) -> Exists:
+        return self._wrap(self.element.select_from(*froms))
+
+    def select(self) -> Select:
+        """``SELECT EXISTS (...)``."""
+        return Select([self])
 
 
 def exists(*args: Any) -> Exists:
@@ -289,8 +364,11 @@ class SelectBase(Executable, KeyedElement):
 
     _is_textual = False
     _order_by: list[ColumnElement]
-    _limit: BindParameter | None
-    _offset: BindParameter | None
+    _limit: ColumnElement | None
+    _offset: ColumnElement | None
+    # FETCH FIRST: the row count and (with_ties, percent); exclusive with LIMIT
+    _fetch: ColumnElement | None = None
+    _fetch_options: tuple[bool, bool] | None = None
 
     def _generate(self) -> Self:
         raise NotImplementedError
@@ -300,17 +378,32 @@ class SelectBase(Executable, KeyedElement):
         if len(clauses) == 1 and clauses[0] is None:
             new._order_by = []
         else:
-            new._order_by.extend(_coerce(c) for c in clauses)
+            new._order_by.extend(_by(c) for c in clauses)
         return new
 
-    def limit(self, limit: int | None) -> Self:
+    def limit(self, limit: Any) -> Self:
+        """``LIMIT n`` (``None`` removes it); replaces a ``fetch()``."""
         new = self._generate()
-        new._limit = None if limit is None else BindParameter("param", int(limit), unique=True)
+        new._limit = _row_count(limit, "limit")
+        new._fetch = new._fetch_options = None
         return new
 
-    def offset(self, offset: int | None) -> Self:
+    def offset(self, offset: Any) -> Self:
+        """``OFFSET n`` (``None`` removes it)."""
         new = self._generate()
-        new._offset = None if offset is None else BindParameter("param", int(offset), unique=True)
+        new._offset = _row_count(offset, "offset")
+        return new
+
+    def fetch(self, count: Any, with_ties: bool = False, percent: bool = False) -> Self:
+        """``FETCH FIRST count [PERCENT] ROWS ONLY | WITH TIES`` (SQL standard;
+        ``None`` removes it); replaces a ``limit()``. With ``offset()`` it renders
+        ``OFFSET n ROWS FETCH FIRST ...``. A database without FETCH gets ``LIMIT`` when
+        neither option is set, and a CompileError when one is (see the dialect flags
+        ``supports_fetch_first`` / ``supports_fetch_percent``)."""
+        new = self._generate()
+        new._fetch = _row_count(count, "fetch")
+        new._fetch_options = None if new._fetch is None else (bool(with_ties), bool(percent))
+        new._limit = None
         return new
 
     def subquery(self, name: str | None = None) -> Subquery:
@@ -350,10 +443,13 @@ class Select(SelectBase):
         "_order_by",
         "_limit",
         "_offset",
+        "_fetch",
         "_distinct_on",
         "_for_update_of",
+        "_correlate",
+        "_correlate_except",
     )
-    _key_attrs = ("_distinct", "_for_update")
+    _key_attrs = ("_distinct", "_for_update", "_fetch_options", "_auto_correlate")
 
     def __init__(self, entities: Iterable[Any] = ()) -> None:
         self._raw_columns: list[Any] = []
@@ -369,8 +465,34 @@ class Select(SelectBase):
         # (read, nowait, skip_locked, key_share) or None
         self._for_update: tuple[bool, bool, bool, bool] | None = None
         self._for_update_of: list[Any] = []
+        # correlation (see the module docstring): explicit targets, the exceptions of
+        # correlate_except() (None: not used) and whether auto-correlation applies
+        self._correlate: list[FromClause] = []
+        self._correlate_except: list[FromClause] | None = None
+        self._auto_correlate = True
+        self._raw_entities: tuple[tuple[Any, int, int], ...] = ()
         for e in entities:
-            if isinstance(e, FromClause):
+            orm_entity = getattr(e, "_sa_select_entity", None)
+            if orm_entity is not None:  # a mapped class: its columns, FROM and criteria
+                start = len(self._raw_columns)
+                columns, from_, criteria = orm_entity()
+                self._raw_columns.extend(columns)
+                if from_ is not None and from_ not in self._from_obj:
+                    self._from_obj.append(from_)
+                if criteria is not None:
+                    self._where.append(criteria)
+                self._raw_entities += ((e, start, len(self._raw_columns)),)
+                continue
+            clause_element = getattr(e, "__clause_element__", None)
+            if clause_element is not None:  # ORM attributes: kept for the ORM
+                start = len(self._raw_columns)
+                e_el = clause_element()
+                if isinstance(e_el, FromClause):
+                    self._raw_columns.extend(e_el.c)
+                else:
+                    self._raw_columns.append(e_el)
+                self._raw_entities += ((e, start, len(self._raw_columns)),)
+            elif isinstance(e, FromClause):
                 self._raw_columns.extend(e.c)
             elif isinstance(e, ColumnElement):
                 self._raw_columns.append(e)
@@ -393,6 +515,7 @@ class Select(SelectBase):
             "_order_by",
             "_distinct_on",
             "_for_update_of",
+            "_correlate",
         ):
             new.__dict__[attr] = list(self.__dict__[attr])
         return new
@@ -408,14 +531,52 @@ class Select(SelectBase):
 
     filter = where
 
+    def filter_by(self, **kwargs: Any) -> Select:
+        """``where(entity.key == value, ...)`` against the last joined table, or the
+        first entity selected (a mapped class's attributes, a table's columns)."""
+        target: Any = None
+        if self._from_obj and isinstance(self._from_obj[-1], Join):
+            target = self._from_obj[-1].right
+            target = getattr(target, "_orm_entity", None) or target
+        elif self._raw_entities:
+            target = self._raw_entities[0][0]
+        elif self._from_obj:
+            target = self._from_obj[0]
+        else:
+            froms = self._froms()
+            target = froms[0] if froms else None
+        criteria = []
+        for key, value in kwargs.items():
+            if isinstance(target, FromClause):
+                if key not in target.c:
+                    raise exc.InvalidRequestError(
+                        f"filter_by(): {getattr(target, 'name', target)!r} has no column {key!r}"
+                    )
+                attr: Any = target.c[key]
+            else:
+                attr = getattr(target, key, None)
+                if attr is None or not hasattr(attr, "__clause_element__"):
+                    raise exc.InvalidRequestError(
+                        f"filter_by(): entity {getattr(target, '__name__', target)!r} has no "
+                        f"property {key!r}"
+                    )
+            criteria.append(attr == value)
+        return self.where(*criteria)
+
+    def options(self, *options: Any) -> Select:
+        """ORM loader options (``selectinload(User.orders)``, ...)."""
+        new = self._generate()
+        new.__dict__["_with_options"] = (*self.__dict__.get("_with_options", ()), *options)
+        return new
+
     def select_from(self, *froms: FromClause) -> Select:
         new = self._generate()
-        new._from_obj.extend(froms)
+        new._from_obj.extend(_as_from(f) for f in froms)
         return new
 
     def group_by(self, *clauses: Any) -> Select:
         new = self._generate()
-        new._group_by.extend(_coerce(c) for c in clauses)
+        new._group_by.extend(_by(c) for c in clauses)
         return new
 
     def having(self, *criteria: Any) -> Select:
@@ -447,6 +608,42 @@ class Select(SelectBase):
         new._for_update_of = list(targets)
         return new
 
+    def correlate(self, *fromclauses: Any) -> Select:
+        """Correlate these FROM entries to an enclosing statement (at any level) when
+        this SELECT is nested; ``correlate(None)`` turns correlation off, auto-correlation
+        included. Either way auto-correlation no longer applies."""
+        new = self._generate()
+        new._auto_correlate = False
+        if not fromclauses or fromclauses[0] is None or fromclauses[0] is False:
+            if len(fromclauses) > 1:
+                raise exc.ArgumentError(
+                    "correlate(None) turns correlation off and takes no other arguments; "
+                    "pass the tables to correlate instead"
+                )
+            new._correlate = []
+        else:
+            new._correlate.extend(_from_arg(f, "correlate") for f in fromclauses)
+        return new
+
+    def correlate_except(self, *fromclauses: Any) -> Select:
+        """Correlate every FROM entry an enclosing statement provides except these;
+        ``correlate_except(None)`` correlates all of them."""
+        new = self._generate()
+        new._auto_correlate = False
+        if not fromclauses or fromclauses[0] is None or fromclauses[0] is False:
+            if len(fromclauses) > 1:
+                raise exc.ArgumentError(
+                    "correlate_except(None) takes no other arguments; pass only the "
+                    "tables to leave uncorrelated"
+                )
+            new._correlate_except = list(self._correlate_except or ())
+        else:
+            new._correlate_except = [
+                *(self._correlate_except or ()),
+                *(_from_arg(f, "correlate_except") for f in fromclauses),
+            ]
+        return new
+
     def union(self, *others: Select) -> CompoundSelect:
         return CompoundSelect("UNION", self, *others)
 
@@ -461,18 +658,26 @@ class Select(SelectBase):
 
     def add_columns(self, *entities: Any) -> Select:
         new = self._generate()
-        new._raw_columns.extend(Select(entities)._raw_columns)
+        added = Select(entities)
+        offset = len(new._raw_columns)
+        new._raw_entities = self._raw_entities + tuple(
+            (e, start + offset, stop + offset) for e, start, stop in added._raw_entities
+        )
+        new._raw_columns.extend(added._raw_columns)
         return new
 
     def with_only_columns(self, *entities: Any) -> Select:
         new = self._generate()
-        new._raw_columns = Select(entities)._raw_columns
+        only = Select(entities)
+        new._raw_columns = only._raw_columns
+        new._raw_entities = only._raw_entities
         return new
 
     def join(
         self, target: FromClause, onclause: Any = None, *, isouter: bool = False, full: bool = False
     ) -> Select:
         """Join ``target`` to the last FROM (the leftmost table selected, or the last join)."""
+        target, onclause = _join_target(target, onclause)
         new = self._generate()
         if new._from_obj:
             left = new._from_obj.pop()
@@ -498,6 +703,7 @@ class Select(SelectBase):
         isouter: bool = False,
         full: bool = False,
     ) -> Select:
+        right, onclause = _join_target(right, onclause)
         new = self._generate()
         new._from_obj.append(Join(left, right, onclause, isouter, full))
         return new
@@ -537,15 +743,15 @@ class CompoundSelect(SelectBase):
     """``SELECT ... UNION [ALL] | INTERSECT | EXCEPT SELECT ...``."""
 
     __visit_name__ = "compound_select"
-    _traverse = ("selects", "_order_by", "_limit", "_offset")
-    _key_attrs = ("keyword",)
+    _traverse = ("selects", "_order_by", "_limit", "_offset", "_fetch")
+    _key_attrs = ("keyword", "_fetch_options")
 
     def __init__(self, keyword: str, *selects: Any) -> None:
         self.keyword = keyword
         self.selects = list(selects)
         self._order_by: list[ColumnElement] = []
-        self._limit: BindParameter | None = None
-        self._offset: BindParameter | None = None
+        self._limit: ColumnElement | None = None
+        self._offset: ColumnElement | None = None
 
     def _generate(self) -> CompoundSelect:
         new = CompoundSelect.__new__(CompoundSelect)
@@ -576,6 +782,41 @@ def intersect(*selects: Select) -> CompoundSelect:
 
 def except_(*selects: Select) -> CompoundSelect:
     return CompoundSelect("EXCEPT", *selects)
+
+
+def _by(value: Any) -> ColumnElement:
+    """An ORDER BY / GROUP BY entry: a string names a label or column of the SELECT
+    (``order_by("n")`` is ``ORDER BY n``), anything else is an expression."""
+    if isinstance(value, str):
+        return ColumnClause(value)
+    return _coerce(value)
+
+
+def _row_count(value: Any, method: str) -> ColumnElement | None:
+    """The bound row count of limit() / offset() / fetch(): an int, or an SQL
+    expression (``bindparam("n")``) as given."""
+    if value is None:
+        return None
+    if isinstance(value, ColumnElement):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise exc.ArgumentError(
+                f"{method}() takes an int, an SQL expression or None, got {value!r}"
+            ) from None
+    return BindParameter("param", value, type_=sqltypes.Integer(), unique=True)
+
+
+def _from_arg(value: Any, method: str) -> FromClause:
+    try:
+        return _as_from(value)
+    except exc.ArgumentError:
+        raise exc.ArgumentError(
+            f"{method}() takes tables, aliases, subqueries or mapped classes (FROM "
+            f"entries), got {value!r}"
+        ) from None
 
 
 def _tables_of(elem: Any) -> Iterable[FromClause]:

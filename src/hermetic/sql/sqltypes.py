@@ -32,6 +32,8 @@ import decimal
 import enum as _enum
 import inspect
 import json
+import math
+import operator
 import pickle
 import uuid as _uuid
 from collections.abc import Callable, Iterable
@@ -40,6 +42,8 @@ from typing import Any, ClassVar
 from hermetic import exc
 
 Processor = Callable[[Any], Any] | None
+# Renders one Python value as SQL text (``literal_binds``, DDL defaults).
+LiteralProcessor = Callable[[Any], str] | None
 
 
 class TypeEngine:
@@ -61,7 +65,12 @@ class TypeEngine:
         """Converts what the driver returns to the Python value, or None."""
         return None
 
-    def literal_processor(self, dialect: Any) -> Processor:
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        """Renders a value as SQL text for ``dialect`` (``literal_binds``), or None
+        when the type has no literal form. The callable raises ``_WrongKind`` for a
+        value that is not of this type (a date compared with a String column), and the
+        caller then renders the value by its own type; see
+        :func:`render_literal_value`."""
         return None
 
     def dialect_impl(self, dialect: Any) -> TypeEngine:
@@ -98,8 +107,15 @@ class TypeEngine:
                 return own_result(new, dialect, coltype)
             return impl.result_processor(dialect, coltype)
 
+        own_literal = type(self).literal_processor
+
+        def literal_processor(dialect: Any) -> LiteralProcessor:
+            impl = mapping.get(dialect.name)
+            return own_literal(new, dialect) if impl is None else impl.literal_processor(dialect)
+
         setattr(new, "bind_processor", bind_processor)  # noqa: B010
         setattr(new, "result_processor", result_processor)  # noqa: B010
+        setattr(new, "literal_processor", literal_processor)  # noqa: B010
         return new
 
     def copy(self, **kw: Any) -> TypeEngine:
@@ -161,6 +177,110 @@ class NullType(TypeEngine):
     __visit_name__ = "null"
 
 
+# -- literals -------------------------------------------------------------------------
+#
+# ``literal_binds`` and DDL write values into the SQL text. Each type's
+# ``literal_processor(dialect)`` renders the values it binds; the dialect flags that
+# shape a literal (read with defaults, so any object with the type flags will do):
+#   literal_backslash_escapes  a string holding a backslash is written E'...' with the
+#                              backslashes doubled (PostgreSQL): right whatever the
+#                              server's standard_conforming_strings says
+#   binary_literal_template    bytes, ``{}`` taking the hex digits (X'{}' by default)
+#   float_literal_specials     SQL for "inf", "-inf", "nan" (and "-0.0" where a plain
+#                              -0.0 loses its sign), written inside CAST(... AS type);
+#                              a missing entry means the database cannot store it
+
+
+class _WrongKind(TypeError):
+    """A literal processor got a value of another kind (a date compared with a String
+    column); :func:`render_literal_value` then renders it by the value's own type."""
+
+
+def _wrong(value: Any, kind: str) -> _WrongKind:
+    return _WrongKind(f"{type(value).__name__} is not a {kind} value")
+
+
+def _cannot(value: Any, why: str) -> exc.CompileError:
+    return exc.CompileError(
+        f"Cannot render {type(value).__name__} value {value!r:.60} as a SQL literal: {why}. "
+        "Bind the value instead (compile without literal_binds and pass it as a parameter)"
+    )
+
+
+def quote_literal(value: str, dialect: Any) -> str:
+    """``value`` as an SQL string literal for ``dialect``: quotes doubled; on dialects
+    with ``literal_backslash_escapes``, E'...' with backslashes doubled when it holds
+    any (so a backslash is data under either standard_conforming_strings setting)."""
+    if "\x00" in value:
+        raise _cannot(value, "SQL text cannot hold NUL (\\x00) characters")
+    quoted = value.replace("'", "''")
+    if "\\" in quoted and getattr(dialect, "literal_backslash_escapes", False):
+        return "E'" + quoted.replace("\\", "\\\\") + "'"
+    return "'" + quoted + "'"
+
+
+def _nonfinite(value: Any, key: str, cast: str, dialect: Any) -> str:
+    special = getattr(dialect, "float_literal_specials", {}).get(key)
+    if special is None:
+        if key == "-0.0":
+            return "-0.0"
+        raise _cannot(value, f"{getattr(dialect, 'name', 'this database')} has no such value")
+    return f"CAST({special} AS {cast})"
+
+
+def _number_literal(value: Any, dialect: Any, cast: str) -> str:
+    """Integers as digits, floats by ``repr`` (the shortest text that reads back as the
+    same float), Decimals in positional notation (exact, no exponent). SQLite's own
+    decimal parser (3.40) misrounds about one double in ten thousand by one unit in the
+    last place; bind floats where bit-exactness on SQLite matters."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            if value == 0 and math.copysign(1.0, value) < 0:
+                return _nonfinite(value, "-0.0", cast, dialect)
+            return repr(value)
+        key = "nan" if value != value else ("inf" if value > 0 else "-inf")
+        return _nonfinite(value, key, cast, dialect)
+    if isinstance(value, decimal.Decimal):
+        if value.is_finite():
+            return format(value, "f")
+        key = "nan" if value.is_nan() else ("-inf" if value.is_signed() else "inf")
+        return _nonfinite(value, key, "NUMERIC", dialect)
+    if isinstance(value, bool):
+        raise _wrong(value, "number")
+    try:
+        return str(operator.index(value))
+    except TypeError:
+        raise _wrong(value, "number") from None
+
+
+def render_literal_value(value: Any, type_: Any, dialect: Any) -> str:
+    """``value`` as SQL text, rendered by ``type_`` (a variant or decorator included);
+    a value the type does not take (a date compared with a String column) is rendered
+    by its own type. Raises ``CompileError`` naming the value's type and the fix when
+    there is no literal form."""
+    type_ = to_instance(type_)
+    if value is None and not type_.should_evaluate_none:
+        return "NULL"
+    proc: LiteralProcessor = type_.literal_processor(dialect)
+    if proc is not None:
+        try:
+            return proc(value)
+        except _WrongKind:
+            pass
+    if value is None:
+        return "NULL"
+    own = type_for_value(value)
+    if own is not NULLTYPE and type(own) is not type(type_):
+        proc = own.literal_processor(dialect)
+        if proc is not None:
+            try:
+                return proc(value)
+            except _WrongKind:
+                pass
+    shown = "" if type_ is NULLTYPE else f" (type {type_!r})"
+    raise _cannot(value, f"there is no literal form for it{shown} on {dialect.name}")
+
+
 class Concatenable:
     """Mixin for types whose ``+`` means concatenation (strings, binary, arrays)."""
 
@@ -172,9 +292,21 @@ class Indexable:
 # -- numbers --------------------------------------------------------------------------
 
 
+def _integer_literal(value: Any) -> str:
+    if isinstance(value, (float, decimal.Decimal)):
+        raise _wrong(value, "integer")  # rendered as the number it is, not truncated
+    try:
+        return str(operator.index(value))  # int, bool, IntEnum, numpy integers
+    except TypeError:
+        raise _wrong(value, "integer") from None
+
+
 class Integer(TypeEngine):
     __visit_name__ = "integer"
     python_type = int
+
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        return _integer_literal
 
 
 class SmallInteger(Integer):
@@ -187,6 +319,10 @@ class BigInteger(Integer):
 
 def _to_float(v: Any) -> Any:
     return None if v is None else float(v)
+
+
+# floats pass unchanged: the executemany path skips the call for them
+_to_float.identity_for = float  # type: ignore[attr-defined]
 
 
 def _decimal_reader(scale: int) -> Callable[[Any], Any]:
@@ -243,6 +379,9 @@ class Numeric(TypeEngine):
             return _decimal_reader(self._effective_decimal_return_scale)
         return _to_float
 
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        return lambda v: _number_literal(v, dialect, "NUMERIC")
+
 
 class Float(Numeric):
     """Floating point numbers; ``float`` in Python unless ``asdecimal=True``."""
@@ -266,8 +405,15 @@ class Float(Numeric):
             # the driver's float (or a numeric column's Decimal) at the return scale
             return _decimal_reader(self._effective_decimal_return_scale)
         if dialect.supports_native_decimal:
-            return _to_float  # a NUMERIC column gives Decimal
+            # a NUMERIC column gives Decimal; a float column (known by the driver's type
+            # code, where the dialect lists them) gives floats already
+            if coltype is not None and coltype in getattr(dialect, "float_type_codes", ()):
+                return None
+            return _to_float
         return None
+
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        return lambda v: _number_literal(v, dialect, "DOUBLE PRECISION")
 
 
 class Double(Float):
@@ -284,6 +430,14 @@ class String(Concatenable, TypeEngine):
     def __init__(self, length: int | None = None, collation: str | None = None) -> None:
         self.length = length
         self.collation = collation
+
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        def process(v: Any) -> str:
+            if isinstance(v, str):
+                return quote_literal(v, dialect)
+            raise _wrong(v, "string")
+
+        return process
 
 
 class Text(String):
@@ -335,6 +489,19 @@ class Boolean(TypeEngine):
             return None
         return lambda v: None if v is None else bool(v)
 
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        true, false = ("true", "false") if dialect.supports_native_boolean else ("1", "0")
+
+        def process(v: Any) -> str:
+            # the values the bind processor takes (True, False, 1, 0), nothing else
+            if v is True or v is False or (type(v) is int and v in (0, 1)):
+                return true if v else false
+            raise exc.CompileError(
+                f"Not a boolean value: {v!r} (a Boolean takes True, False, 1 or 0)"
+            )
+
+        return process
+
 
 # -- dates and times ------------------------------------------------------------------
 
@@ -372,6 +539,34 @@ def _time_to_str(v: Any) -> Any:
     return v
 
 
+def _aware(v: Any) -> bool:
+    return v.tzinfo is not None and v.utcoffset() is not None
+
+
+def _datetime_literal(dialect: Any) -> Callable[[Any], str]:
+    """Where the database has the types, the SQL standard's typed literals (``TIMESTAMP
+    '...'``) so that the value keeps its type anywhere (``SELECT`` lists, comparisons
+    with expressions); elsewhere the stored text form, as the bind processor writes it."""
+    if dialect.supports_native_datetime:
+
+        def native(v: Any) -> str:
+            if isinstance(v, dt.datetime):
+                kind = "TIMESTAMP WITH TIME ZONE" if _aware(v) else "TIMESTAMP"
+                return f"{kind} {quote_literal(v.isoformat(' '), dialect)}"
+            if isinstance(v, dt.date):
+                return f"TIMESTAMP {quote_literal(v.isoformat(), dialect)}"
+            raise _wrong(v, "datetime")
+
+        return native
+
+    def stored(v: Any) -> str:
+        if isinstance(v, dt.date):
+            return quote_literal(_datetime_to_str(v), dialect)
+        raise _wrong(v, "datetime")
+
+    return stored
+
+
 class DateTime(TypeEngine):
     __visit_name__ = "datetime"
     python_type = dt.datetime
@@ -388,6 +583,9 @@ class DateTime(TypeEngine):
         if dialect.supports_native_datetime:
             return None
         return _parse(dt.datetime.fromisoformat)
+
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        return _datetime_literal(dialect)
 
 
 class Date(TypeEngine):
@@ -409,6 +607,20 @@ class Date(TypeEngine):
             return None
         return _parse(lambda s: dt.date.fromisoformat(s[:10]))
 
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        native = dialect.supports_native_datetime
+
+        def process(v: Any) -> str:
+            if not isinstance(v, dt.date):
+                raise _wrong(v, "date")
+            # a datetime is a date too: its date, as the bind processor keeps
+            text = "%04d-%02d-%02d" % (v.year, v.month, v.day)  # noqa: UP031
+            return (
+                f"DATE {quote_literal(text, dialect)}" if native else quote_literal(text, dialect)
+            )
+
+        return process
+
 
 class Time(TypeEngine):
     __visit_name__ = "time"
@@ -426,6 +638,19 @@ class Time(TypeEngine):
         if dialect.supports_native_datetime:
             return None
         return _parse(dt.time.fromisoformat)
+
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        native = dialect.supports_native_datetime
+
+        def process(v: Any) -> str:
+            if not isinstance(v, dt.time):
+                raise _wrong(v, "time")
+            if not native:
+                return quote_literal(_time_to_str(v), dialect)
+            kind = "TIME WITH TIME ZONE" if _aware(v) else "TIME"
+            return f"{kind} {quote_literal(v.isoformat(), dialect)}"
+
+        return process
 
 
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -469,6 +694,35 @@ class Interval(TypeEngine):
         from_db = as_datetime
         return lambda v: None if v is None else from_db(v) - epoch
 
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        if self.native and dialect.supports_native_interval:
+
+            def native(v: Any) -> str:
+                if not isinstance(v, dt.timedelta):
+                    raise _wrong(v, "timedelta")
+                return f"INTERVAL {quote_literal(_interval_text(v), dialect)}"
+
+            return native
+        epoch = self.epoch
+        as_datetime = _datetime_literal(dialect)
+
+        def stored(v: Any) -> str:
+            if not isinstance(v, dt.timedelta):
+                raise _wrong(v, "timedelta")
+            return as_datetime(epoch + v)
+
+        return stored
+
+
+def _interval_text(v: dt.timedelta) -> str:
+    """``-1 days 86399.000001 seconds``: a timedelta's own normalized parts, which
+    PostgreSQL reads back as the same timedelta."""
+    parts = [f"{v.days} days"] if v.days else []
+    if v.seconds or v.microseconds or not parts:
+        micro = f".{v.microseconds:06d}" if v.microseconds else ""
+        parts.append(f"{v.seconds}{micro} seconds")
+    return " ".join(parts)
+
 
 # -- binary ---------------------------------------------------------------------------
 
@@ -485,6 +739,16 @@ class _Binary(TypeEngine):
 
     def result_processor(self, dialect: Any, coltype: Any) -> Processor:
         return _to_bytes if dialect.driver_returns_memoryview else None
+
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        template: str = getattr(dialect, "binary_literal_template", "X'{}'")
+
+        def process(v: Any) -> str:
+            if not isinstance(v, (bytes, bytearray, memoryview)):
+                raise _wrong(v, "bytes")
+            return template.format(bytes(v).hex())
+
+        return process
 
 
 class LargeBinary(_Binary):
@@ -624,6 +888,19 @@ class Enum(String):
 
         return process
 
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        to_db = self.bind_processor(dialect)
+        assert to_db is not None
+
+        def process(v: Any) -> str:
+            try:
+                stored = to_db(v)
+            except LookupError as e:
+                raise exc.CompileError(str(e)) from e
+            return quote_literal(stored, dialect)
+
+        return process
+
     def __repr__(self) -> str:
         args = [self.enum_class.__name__] if self.enum_class else [repr(e) for e in self.enums]
         if self.name and self.enum_class is None:
@@ -700,6 +977,21 @@ class JSON(Indexable, TypeEngine):
         # back as the number 1.5, already decoded (None, too, needs no decoding)
         return lambda v: loads(v) if v.__class__ is str else v
 
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        # the serialized document as a string literal, which the database reads into a
+        # json/jsonb column (or compares with one) as it reads a bound string
+        dumps = self.bind_processor(dialect)
+        assert dumps is not None
+
+        def process(v: Any) -> str:
+            try:
+                text = dumps(v)
+            except (TypeError, ValueError) as e:
+                raise _cannot(v, f"it does not serialize to JSON ({e})") from e
+            return "NULL" if text is None else quote_literal(text, dialect)
+
+        return process
+
 
 # -- UUID -----------------------------------------------------------------------------
 
@@ -747,6 +1039,25 @@ class Uuid(TypeEngine):
         if self.as_uuid:
             return _to_uuid
         return lambda v: None if v is None else str(_uuid.UUID(v))
+
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        native = self.native_uuid and dialect.supports_native_uuid
+
+        def process(v: Any) -> str:
+            if isinstance(v, _uuid.UUID):
+                u = v
+            elif isinstance(v, str):
+                try:
+                    u = _uuid.UUID(v)
+                except ValueError:
+                    raise _wrong(v, "UUID") from None
+            else:
+                raise _wrong(v, "UUID")
+            # typed where native, so a bare SELECT of it is a uuid too; else the 32 hex
+            # digits the bind processor stores
+            return f"UUID '{u}'" if native else f"'{u.hex}'"
+
+        return process
 
 
 # -- ARRAY ----------------------------------------------------------------------------
@@ -816,6 +1127,34 @@ class ARRAY(Indexable, Concatenable, TypeEngine):
         if item is None and not self.as_tuple:
             return None
         return _array_map(item or _identity, self.dimensions, self.as_tuple)
+
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        """``ARRAY[1, 2]::INTEGER[]`` (nested ``ARRAY[...]`` per dimension): cast to the
+        column's array type, so that an empty array, an array of NULLs or one compared
+        with a ``VARCHAR[]`` column has the right type."""
+        self._check(dialect)
+        from hermetic.sql.ddl import DDLTypeCompiler  # the DDL name of the item type
+
+        item_type = self.item_type
+        cast = "::" + DDLTypeCompiler(dialect).process(item_type) + "[]"
+        dimensions = self.dimensions
+
+        def items(v: Any, depth: int) -> str:
+            nested = depth < dimensions if dimensions else None
+            out = []
+            for x in v:
+                if (nested is None and isinstance(x, (list, tuple))) or nested:
+                    out.append(items(x, depth + 1))
+                else:
+                    out.append(render_literal_value(x, item_type, dialect))
+            return "ARRAY[" + ", ".join(out) + "]"
+
+        def process(v: Any) -> str:
+            if not isinstance(v, (list, tuple)):
+                raise _wrong(v, "list")
+            return items(v, 1) + cast
+
+        return process
 
 
 # -- user types -----------------------------------------------------------------------
@@ -900,6 +1239,19 @@ class TypeDecorator(TypeEngine):
             return lambda v: fn(v, dialect)
         inner = impl_proc
         return lambda v: fn(inner(v), dialect)
+
+    def literal_processor(self, dialect: Any) -> LiteralProcessor:
+        """``process_literal_param`` (else ``process_bind_param``) converts the value,
+        then the underlying type renders it."""
+        impl = self.load_dialect_impl(dialect)
+        cls = type(self)
+        if cls.process_literal_param is not TypeDecorator.process_literal_param:
+            convert = self.process_literal_param
+        elif cls.process_bind_param is not TypeDecorator.process_bind_param:
+            convert = self.process_bind_param
+        else:
+            return impl.literal_processor(dialect)
+        return lambda v: render_literal_value(convert(v, dialect), impl, dialect)
 
     def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine:
         return self

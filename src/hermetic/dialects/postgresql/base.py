@@ -41,17 +41,34 @@ _DRIVER_TRAITS: dict[str, dict[str, bool]] = {
 
 
 class PGDialect(Dialect):
+    returning_preserves_order = True
     name = "postgresql"
     supports_server_side_cursors = True
     default_schema_name = "public"
     supports_ilike = True
     supports_distinct_on = True
+    supports_fetch_first = True  # WITH TIES since PostgreSQL 13; no PERCENT
+    supports_update_from = True
+    supports_delete_using = True
     type_names: ClassVar[dict[str, str]] = {"LargeBinary": "BYTEA"}
     supports_native_enum = True
     supports_native_uuid = True
     supports_native_interval = True
     supports_native_array = True
     supports_comments = True
+    # cursor.description type codes (OIDs, psycopg and psycopg2) of float4 and float8
+    # columns, whose values the drivers return as Python floats
+    float_type_codes: ClassVar[frozenset[int]] = frozenset({700, 701})
+    # E'...' whatever standard_conforming_strings is set to; bytea in hex format
+    literal_backslash_escapes = True
+    binary_literal_template = "E'\\\\x{}'::BYTEA"
+    # numeric literals are NUMERIC, which has no -0
+    float_literal_specials: ClassVar[dict[str, str]] = {
+        "inf": "'Infinity'",
+        "-inf": "'-Infinity'",
+        "nan": "'NaN'",
+        "-0.0": "'-0'",
+    }
     ddl_type_names: ClassVar[dict[str, str]] = {
         "large_binary": "BYTEA",
         "double": "DOUBLE_PRECISION",
@@ -88,9 +105,13 @@ class PGDialect(Dialect):
         )
 
     def empty_set_expression(self, type_: Any) -> str:
-        affinity = getattr(type_, "_type_affinity", None)
-        name = _CAST_NAMES.get(getattr(affinity, "__name__", ""), "INTEGER")
-        return f"SELECT CAST(NULL AS {name}) WHERE 1!=1"
+        types = type_ if isinstance(type_, tuple) else (type_,)
+        casts = []
+        for t in types:
+            affinity = getattr(t, "_type_affinity", None)
+            name = _CAST_NAMES.get(getattr(affinity, "__name__", ""), "INTEGER")
+            casts.append(f"CAST(NULL AS {name})")
+        return "SELECT " + ", ".join(casts) + " WHERE 1!=1"
 
     def json_getitem(self, path: tuple[str | int, ...], mode: str) -> tuple[str, str]:
         if len(path) == 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hermetic.sql.dml import OnConflictCompiler, OnConflictInsert
+from hermetic.sql.dml import OnConflictCompiler, OnConflictInsert, dml_for
 
 
 class PGInsertCompiler(OnConflictCompiler):
@@ -20,7 +20,7 @@ class Insert(OnConflictInsert):
 
 def insert(table: Any) -> Insert:
     """A PostgreSQL ``INSERT`` with the ON CONFLICT methods."""
-    return Insert(table)
+    return dml_for(Insert, table)
 
 
 __all__ = ["Insert", "PGInsertCompiler", "insert"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from hermetic.dialects.base import Dialect, sql_string
@@ -13,11 +14,23 @@ if TYPE_CHECKING:
 class SQLiteDialect(Dialect):
     name = "sqlite"
     supports_server_side_cursors = False
+    # RETURNING arrived in SQLite 3.35 (2021); older libraries insert row by row.
+    supports_returning = sqlite3.sqlite_version_info >= (3, 35)
+    supports_multirow_returning = supports_returning
     supports_native_boolean = False
     supports_native_datetime = False
     supports_native_decimal = False
     offset_requires_limit = True
     supports_for_update = False
+    # UPDATE ... FROM since SQLite 3.33; DELETE has no USING (a subquery does it)
+    supports_update_from = True
+    returning_sees_update_from = False
+    tuple_in_values = True
+    supports_is_distinct_from = False  # 3.39+ only; IS NOT / IS mean the same
+    supports_any_all = False
+    supports_lateral = False
+    # CAST(2 AS NUMERIC) is still the integer 2 in SQLite
+    numeric_division_template = "CAST({} AS REAL)"
     supports_extract = False
     extract_templates: ClassVar[dict[str, str]] = {
         field: f"CAST(STRFTIME('{fmt}', {{expr}}) AS INTEGER)"
@@ -35,12 +48,15 @@ class SQLiteDialect(Dialect):
         }.items()
     }
     supports_alter = False
+    # an out-of-range literal reads as infinity; SQLite has no NaN (it stores NULL)
+    float_literal_specials: ClassVar[dict[str, str]] = {"inf": "9e999", "-inf": "-9e999"}
     non_transactional_keywords: ClassVar[frozenset[str]] = frozenset(
         {"PRAGMA", "VACUUM", "ATTACH", "DETACH"}
     )
 
     def empty_set_expression(self, type_: Any) -> str:
-        return "SELECT 1 FROM (SELECT 1) WHERE 1!=1"
+        width = len(type_) if isinstance(type_, tuple) else 1
+        return "SELECT " + ", ".join(["1"] * width) + " FROM (SELECT 1) WHERE 1!=1"
 
     def has_table_sql(self, schema: str | None) -> str:
         master = (

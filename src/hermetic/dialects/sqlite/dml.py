@@ -8,7 +8,7 @@ from typing import Any
 
 from hermetic import exc
 from hermetic.sql.compiler import _State
-from hermetic.sql.dml import OnConflictClause, OnConflictCompiler, OnConflictInsert
+from hermetic.sql.dml import OnConflictClause, OnConflictCompiler, OnConflictInsert, dml_for
 
 
 class SQLiteInsertCompiler(OnConflictCompiler):
@@ -46,7 +46,7 @@ class Insert(OnConflictInsert):
 
 def insert(table: Any) -> Insert:
     """A SQLite ``INSERT`` with the ON CONFLICT methods."""
-    return Insert(table)
+    return dml_for(Insert, table)
 
 
 __all__ = ["Insert", "SQLiteInsertCompiler", "insert"]

@@ -1,0 +1,1 @@
+"""Extensions (``hermetic.ext``): ``hybrid`` (hybrid attributes), ``asyncio``."""

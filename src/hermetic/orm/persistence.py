@@ -1,0 +1,588 @@
+"""The flush executor: turns the session's pending, modified and deleted objects into
+:class:`~hermetic.orm.unitofwork.Change` records, asks the pure planner for the
+ordered batches, runs them, and only when every statement succeeded updates the
+objects' states. If a statement fails, the values it wrote into objects (generated
+keys, defaults) are taken back, so the objects look as they did before the flush.
+
+Batching:
+
+* rows whose keys are known go out as one executemany per batch;
+* rows whose integer key the database generates go out as multi-row
+  ``INSERT ... VALUES (...), (...) RETURNING id`` (SQLite 3.35+, PostgreSQL), in chunks.
+  The generated keys are matched to rows by sorting them: both databases number a
+  statement's rows in the order of its VALUES list (SQLite takes max(rowid)+1 per row
+  under the write lock; PostgreSQL calls nextval() per row in order), so the k-th
+  smallest key belongs to the k-th row. Other generated keys (UUIDs from a server
+  default) are matched by RETURNING order on PostgreSQL and inserted one row at a time
+  elsewhere.
+"""
+
+from __future__ import annotations
+
+import inspect as _inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hermetic import exc
+from hermetic.orm import exc as orm_exc
+from hermetic.orm.mapper import Mapper
+from hermetic.orm.state import NO_VALUE, InstanceState
+from hermetic.orm.unitofwork import Batch, Change, plan_flush
+from hermetic.sql import sqltypes
+from hermetic.sql.base import ClauseElement
+from hermetic.sql.dml import delete, insert, update
+from hermetic.sql.elements import BindParameter, and_, bindparam
+from hermetic.sql.schema import Column, Table
+
+if TYPE_CHECKING:
+    from hermetic.engine.base import Connection
+    from hermetic.orm.session import Session
+
+_CHUNK_PARAMS = 30000  # stay under SQLite's 32766 bound parameters per statement
+_CHUNK_ROWS = 1000
+
+
+class LateValue:
+    """A value known only after an earlier batch ran: read when its batch runs."""
+
+    __slots__ = ()
+    state: InstanceState | None = None  # the object it comes from, if another one
+
+    def resolve(self, own: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+
+class _Late(LateValue):
+    """The object's own attribute, set by an earlier batch (the primary key of a
+    joined-inheritance child row, copied from its parent row)."""
+
+    __slots__ = ("attr",)
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+
+    def resolve(self, own: dict[str, Any]) -> Any:
+        return own.get(self.attr)
+
+
+class LateRef(LateValue):
+    """Another object's attribute (a foreign key to a row inserted in the same flush)."""
+
+    __slots__ = ("attr", "obj", "state")
+
+    def __init__(self, state: InstanceState, obj: Any, attr: str) -> None:
+        self.state = state
+        self.obj = obj
+        self.attr = attr
+
+    def resolve(self, own: dict[str, Any]) -> Any:
+        value = self.obj.__dict__.get(self.attr)
+        return value.resolve(self.obj.__dict__) if isinstance(value, LateValue) else value
+
+    def __repr__(self) -> str:
+        return f"<pending value of {type(self.obj).__name__}.{self.attr}>"
+
+
+class _DefaultContext:
+    """What a callable column default receives when it takes an argument."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.current_parameters = params
+
+    def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]:
+        return self.current_parameters
+
+
+_arity_cache: dict[Any, bool] = {}
+
+
+def _call_default(fn: Callable[..., Any], params: dict[str, Any]) -> Any:
+    takes_ctx = _arity_cache.get(fn)
+    if takes_ctx is None:
+        try:
+            sig = _inspect.signature(fn)
+            takes_ctx = any(
+                p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                for p in sig.parameters.values()
+            )
+        except (TypeError, ValueError):
+            takes_ctx = False
+        _arity_cache[fn] = takes_ctx
+    return fn(_DefaultContext(params)) if takes_ctx else fn()
+
+
+def _generated_key(col: Column) -> bool:
+    """True when the database makes up this primary-key column's value."""
+    from hermetic.sql.ddl import _is_autoincrement
+
+    return _is_autoincrement(col) or col.server_default is not None or _has_identity(col)
+
+
+def _has_identity(col: Column) -> bool:
+    return getattr(col, "identity", None) is not None
+
+
+def _int_key(col: Column) -> bool:
+    return issubclass(col.type._type_affinity, sqltypes.Integer)
+
+
+class _FlushContext:
+    def __init__(self, session: Session, conn: Connection) -> None:
+        self.session = session
+        self.conn = conn
+        self.undo: list[tuple[dict[str, Any], str, Any]] = []
+        self.expire_after: list[tuple[InstanceState, Any, str]] = []
+        dialect = conn.dialect
+        self.multirow_returning = bool(getattr(dialect, "supports_multirow_returning", True))
+        self.returning_ordered = bool(getattr(dialect, "returning_preserves_order", False))
+
+    def set_value(self, d: dict[str, Any], key: str, value: Any) -> None:
+        self.undo.append((d, key, d.get(key, NO_VALUE)))
+        d[key] = value
+
+    def rollback_values(self) -> None:
+        for d, key, old in reversed(self.undo):
+            if old is NO_VALUE:
+                d.pop(key, None)
+            else:
+                d[key] = old
+
+
+# -- building changes ------------------------------------------------------------------
+
+
+def _insert_changes(ctx: _FlushContext, state: InstanceState, obj: Any, out: list[Change]) -> None:
+    mapper = state.mapper
+    d = obj.__dict__
+    # discriminator and version counter
+    pkey = mapper._polymorphic_key
+    if mapper.polymorphic_identity is not None and pkey is not None and d.get(pkey) is None:
+        ctx.set_value(d, pkey, mapper.polymorphic_identity)
+    vkey = mapper.version_id_key
+    if vkey is not None and d.get(vkey) is None:
+        gen = mapper.version_id_generator
+        ctx.set_value(d, vkey, gen(None) if callable(gen) else 1)
+    col_to_key = mapper._col_to_key
+    first_table = True
+    for table in mapper.tables:
+        values: dict[str, Any] = {}
+        returning: list[str] = []
+        for col in table.c:
+            key = col_to_key.get(col)
+            if key is None:
+                continue
+            if key in d:
+                value = d[key]
+                if value is None and col.primary_key:
+                    if first_table and _generated_key(col):
+                        returning.append(col.key)
+                        continue
+                    if not first_table:
+                        values[col.key] = _Late(key)
+                        continue
+                values[col.key] = value
+                continue
+            if col.primary_key and not first_table:
+                values[col.key] = _Late(key)
+                continue
+            default = col.default
+            if default is not None and not default.is_clause_element:
+                value = _call_default(default.arg, values) if default.is_callable else default.arg
+                ctx.set_value(d, key, value)
+                values[col.key] = value
+                continue
+            if col.primary_key and _generated_key(col):
+                returning.append(col.key)
+                continue
+            if default is not None and default.is_clause_element:
+                values[col.key] = default.arg
+                ctx.expire_after.append((state, obj, key))
+                continue
+            if col.server_default is not None:
+                continue
+        for k, v in list(values.items()):
+            if isinstance(v, ClauseElement) and not isinstance(v, BindParameter):
+                ctx.expire_after.append((state, obj, col_to_key[table.c[k]]))
+        change = Change(table, values, owner=(state, obj), returning=tuple(returning))
+        change.ident = state
+        for v in values.values():
+            if isinstance(v, LateValue) and v.state is not None:
+                change.depends_on = v.state
+        out.append(change)
+        first_table = False
+
+
+def _changed_values(state: InstanceState, d: dict[str, Any]) -> dict[str, Any]:
+    changed: dict[str, Any] = {}
+    committed = state.committed
+    if not committed:
+        return changed
+    for key, old in committed.items():
+        new = d.get(key, NO_VALUE)
+        if new is NO_VALUE:
+            continue
+        if old is not NO_VALUE and (old is new or _equal(old, new)):
+            continue
+        changed[key] = new
+    return changed
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:
+        return False
+
+
+def _update_changes(ctx: _FlushContext, state: InstanceState, obj: Any, out: list[Change]) -> None:
+    mapper = state.mapper
+    d = obj.__dict__
+    changed = _changed_values(state, d)
+    vkey = mapper.version_id_key
+    if not changed:
+        return
+    assert state.key is not None
+    pk_values = state.key[1]
+    col_to_key = mapper._col_to_key
+    version_where: tuple[Any, Any] | None = None
+    if vkey is not None:
+        committed = state.committed or {}
+        old_version = committed.get(vkey, d.get(vkey))
+        if vkey not in changed:
+            gen = mapper.version_id_generator
+            new_version = gen(old_version) if callable(gen) else (old_version or 0) + 1
+            ctx.set_value(d, vkey, new_version)
+            changed[vkey] = new_version
+        version_where = (mapper.version_id_col.key, old_version)  # type: ignore[union-attr]
+    for table in mapper.tables:
+        values: dict[str, Any] = {}
+        for col in table.c:
+            key = col_to_key.get(col)
+            if key is not None and key in changed:
+                values[col.key] = changed[key]
+        if not values and (table is not mapper.tables[-1] or version_where is None):
+            continue
+        # onupdate defaults for columns not set explicitly
+        for col in table.c:
+            if col.onupdate is not None and col.key not in values:
+                key = col_to_key.get(col)
+                od = col.onupdate
+                if od.is_clause_element:
+                    values[col.key] = od.arg
+                    if key is not None:
+                        ctx.expire_after.append((state, obj, key))
+                else:
+                    value = _call_default(od.arg, values) if od.is_callable else od.arg
+                    values[col.key] = value
+                    if key is not None:
+                        ctx.set_value(d, key, value)
+        if not values:
+            continue
+        pk = {c.key: pk_values[i] for i, c in enumerate(mapper.primary_key)}
+        if table is not mapper.tables[0]:
+            pk = {
+                tc.key: pk_values[i]
+                for i, c in enumerate(mapper.primary_key)
+                for tc in table.primary_key
+                if col_to_key.get(tc) == mapper._pk_keys[i]
+            }
+        vw = version_where if version_where is not None and version_where[0] in table.c else None
+        for k, v in values.items():
+            if isinstance(v, ClauseElement) and not isinstance(v, BindParameter):
+                ctx.expire_after.append((state, obj, col_to_key[table.c[k]]))
+        out.append(Change(table, values, owner=(state, obj), pk=pk, version=vw))
+
+
+def _delete_changes(state: InstanceState, obj: Any, out: list[Change]) -> None:
+    mapper = state.mapper
+    assert state.key is not None
+    pk_values = state.key[1]
+    d = obj.__dict__
+    vkey = mapper.version_id_key
+    for table in reversed(mapper.tables):
+        pk = {
+            tc.key: pk_values[i]
+            for i, c in enumerate(mapper.primary_key)
+            for tc in table.primary_key
+            if mapper._col_to_key.get(tc) == mapper._pk_keys[i]
+        }
+        version = None
+        if (
+            vkey is not None
+            and mapper.version_id_col is not None
+            and mapper.version_id_col.key in table.c
+        ):
+            committed = state.committed or {}
+            version = (mapper.version_id_col.key, committed.get(vkey, d.get(vkey)))
+        out.append(Change(table, {}, owner=(state, obj), pk=pk, version=version))
+
+
+# -- running batches -----------------------------------------------------------------
+
+
+def _resolve(ctx: _FlushContext, change: Change) -> dict[str, Any]:
+    values = change.values
+    if not any(isinstance(v, LateValue) for v in values.values()):
+        return values
+    d = change.owner[1].__dict__
+    return {k: (v.resolve(d) if isinstance(v, LateValue) else v) for k, v in values.items()}
+
+
+def _has_sql(values: dict[str, Any]) -> bool:
+    return any(
+        isinstance(v, ClauseElement) and not isinstance(v, BindParameter) for v in values.values()
+    )
+
+
+_stmt_cache: dict[tuple[Any, ...], Any] = {}
+
+
+def _update_stmt(table: Table, keys: tuple[str, ...], where_keys: tuple[str, ...]) -> Any:
+    ck = ("u", table, keys, where_keys)
+    stmt = _stmt_cache.get(ck)
+    if stmt is None:
+        stmt = (
+            update(table)
+            .where(
+                and_(
+                    *[table.c[k] == bindparam(f"w_{k}", type_=table.c[k].type) for k in where_keys]
+                )
+            )
+            .values({table.c[k]: bindparam(f"v_{k}", type_=table.c[k].type) for k in keys})
+        )
+        _stmt_cache[ck] = stmt
+    return stmt
+
+
+def _delete_stmt(table: Table, where_keys: tuple[str, ...]) -> Any:
+    ck = ("d", table, where_keys)
+    stmt = _stmt_cache.get(ck)
+    if stmt is None:
+        stmt = delete(table).where(
+            and_(*[table.c[k] == bindparam(f"w_{k}", type_=table.c[k].type) for k in where_keys])
+        )
+        _stmt_cache[ck] = stmt
+    return stmt
+
+
+def _insert_stmt(table: Table) -> Any:
+    ck = ("i", table)
+    stmt = _stmt_cache.get(ck)
+    if stmt is None:
+        stmt = _stmt_cache[ck] = insert(table)
+    return stmt
+
+
+def _run_insert(ctx: _FlushContext, batch: Batch) -> None:
+    conn = ctx.conn
+    table = batch.table
+    rows = [_resolve(ctx, c) for c in batch.changes]
+    if not batch.returning:
+        plain = [r for r in rows if not _has_sql(r)]
+        if len(plain) == len(rows):
+            conn.execute(_insert_stmt(table), rows)
+        else:
+            for r in rows:
+                conn.execute(insert(table).values(r))
+        return
+    ret_cols: list[Any] = [table.c[k] for k in batch.returning]
+    sorted_keys = len(ret_cols) == 1 and _int_key(ret_cols[0]) and _generated_key(ret_cols[0])
+    batchable = (
+        len(rows) > 1
+        and ctx.multirow_returning
+        and (sorted_keys or ctx.returning_ordered)
+        and not any(_has_sql(r) for r in rows)
+        and bool(batch.keys)
+    )
+    if batchable:
+        per = max(1, min(_CHUNK_ROWS, _CHUNK_PARAMS // max(1, len(batch.keys))))
+        for i in range(0, len(rows), per):
+            chunk = rows[i : i + per]
+            changes = batch.changes[i : i + per]
+            result = conn.execute(insert(table).values(chunk).returning(*ret_cols)).all()
+            if len(result) != len(chunk):
+                raise orm_exc.FlushError(
+                    f"INSERT into '{table.name}' returned {len(result)} rows for {len(chunk)}"
+                )
+            if sorted_keys:
+                result = sorted(result, key=lambda r: r[0])
+            for change, row in zip(changes, result, strict=False):
+                _assign_returned(ctx, change, batch.returning, row)
+        return
+    for change, r in zip(batch.changes, rows, strict=False):
+        if r or ctx.conn.dialect.name != "sqlite":
+            stmt = insert(table).values(r) if r else insert(table)
+        else:
+            stmt = insert(table)
+        result_row = conn.execute(stmt.returning(*ret_cols)).first()
+        if result_row is None:
+            raise orm_exc.FlushError(f"INSERT into '{table.name}' returned no row")
+        _assign_returned(ctx, change, batch.returning, result_row)
+
+
+def _assign_returned(ctx: _FlushContext, change: Change, keys: tuple[str, ...], row: Any) -> None:
+    state, obj = change.owner
+    mapper: Mapper = state.mapper
+    d = obj.__dict__
+    table = change.table
+    for i, k in enumerate(keys):
+        attr = mapper._col_to_key.get(table.c[k])
+        if attr is not None:
+            ctx.set_value(d, attr, row[i])
+
+
+def _run_update(ctx: _FlushContext, batch: Batch) -> None:
+    conn = ctx.conn
+    table = batch.table
+    rows = []
+    for c in batch.changes:
+        params = {f"v_{k}": v for k, v in _resolve(ctx, c).items()}
+        for k, v in c.pk.items():
+            params[f"w_{k}"] = v
+        if c.version is not None:
+            params[f"w_{c.version[0]}"] = c.version[1]
+        rows.append(params)
+    if any(_has_sql(c.values) for c in batch.changes):
+        for c in batch.changes:
+            criteria = [table.c[k] == v for k, v in c.pk.items()]
+            if c.version is not None:
+                criteria.append(table.c[c.version[0]] == c.version[1])
+            result = conn.execute(update(table).where(and_(*criteria)).values(c.values))
+            _check_count(table, "UPDATE", "update", 1, result.rowcount, c.version is not None, True)
+        return
+    stmt = _update_stmt(table, batch.keys, batch.where_keys)
+    if len(rows) > 1 and not getattr(conn.dialect, "supports_sane_multi_rowcount", True):
+        matched = 0
+        for r in rows:
+            matched += max(0, conn.execute(stmt, r).rowcount)
+    else:
+        matched = conn.execute(stmt, rows if len(rows) > 1 else rows[0]).rowcount
+    _check_count(
+        table, "UPDATE", "update", len(rows), matched, bool(batch.changes[0].version), True
+    )
+
+
+def _run_delete(ctx: _FlushContext, batch: Batch) -> None:
+    conn = ctx.conn
+    table = batch.table
+    rows = []
+    for c in batch.changes:
+        params = {f"w_{k}": v for k, v in c.pk.items()}
+        if c.version is not None:
+            params[f"w_{c.version[0]}"] = c.version[1]
+        rows.append(params)
+    stmt = _delete_stmt(table, batch.where_keys)
+    if len(rows) > 1 and not getattr(conn.dialect, "supports_sane_multi_rowcount", True):
+        matched = sum(max(0, conn.execute(stmt, r).rowcount) for r in rows)
+    else:
+        matched = conn.execute(stmt, rows if len(rows) > 1 else rows[0]).rowcount
+    versioned = batch.changes[0].version is not None
+    _check_count(table, "DELETE", "delete", len(rows), matched, versioned, versioned)
+
+
+def _check_count(
+    table: Table, verb: str, word: str, expected: int, matched: int, versioned: bool, strict: bool
+) -> None:
+    if matched < 0 or matched == expected:
+        return
+    message = (
+        f"{verb} statement on table '{table.name}' expected to {word} {expected} row(s); "
+        f"{matched} were matched. "
+        + (
+            "The row's version changed or it was deleted by another transaction since it was "
+            "loaded (version_id_col): reload the object (session.refresh) and retry"
+            if versioned
+            else "The row was deleted or its key changed by someone else since it was loaded; "
+            "reload the object (session.refresh) before changing it"
+        )
+    )
+    if strict:
+        raise orm_exc.StaleDataError(message)
+    import warnings
+
+    warnings.warn(message, exc.HermeticWarning, stacklevel=4)
+
+
+# -- the flush ------------------------------------------------------------------------
+
+
+def flush(
+    session: Session,
+    new: list[tuple[InstanceState, Any]],
+    modified: list[tuple[InstanceState, Any]],
+    deleted: list[tuple[InstanceState, Any]],
+    conn: Connection,
+) -> Callable[[], None]:
+    """Write the changes; return the bookkeeping to apply once the flush transaction
+    holds (the caller runs it, or on failure calls nothing: values are restored here)."""
+    ctx = _FlushContext(session, conn)
+    inserts: list[Change] = []
+    updates: list[Change] = []
+    deletes: list[Change] = []
+    modified = [(s, o) for s, o in modified if s.key is not None and not s.deleted_flushed]
+    try:
+        _fire("before_insert", new, conn)
+        _fire("before_update", modified, conn)
+        _fire("before_delete", deleted, conn)
+        for state, obj in new:
+            _insert_changes(ctx, state, obj, inserts)
+        for state, obj in modified:
+            _update_changes(ctx, state, obj, updates)
+        for state, obj in deleted:
+            _delete_changes(state, obj, deletes)
+        _link_dependencies(inserts)
+        for batch in plan_flush(inserts, updates, deletes):
+            if batch.kind == "insert":
+                _run_insert(ctx, batch)
+            elif batch.kind == "update":
+                _run_update(ctx, batch)
+            else:
+                _run_delete(ctx, batch)
+        _fire("after_insert", new, conn)
+        _fire("after_update", modified, conn)
+        _fire("after_delete", deleted, conn)
+    except BaseException:
+        ctx.rollback_values()
+        raise
+
+    def finish() -> None:
+        for state, obj in new:
+            mapper = state.mapper
+            d = obj.__dict__
+            ident = tuple(d.get(k) for k in mapper._pk_keys)
+            if (any(v is None for v in ident) and not mapper.allow_partial_pks) or all(
+                v is None for v in ident
+            ):
+                raise orm_exc.FlushError(
+                    f"Instance {orm_exc.object_description(obj)} has a NULL identity key after "
+                    "the INSERT; check that the primary key column is autoincrementing or "
+                    "give the object a primary key value before flushing"
+                )
+            session._register_persistent(state, obj, (mapper.identity_class, ident, None))
+        for state, _ in modified:
+            state.committed = None
+            state.modified = False
+        for state, obj in deleted:
+            session._register_deleted(state, obj)
+        for _, obj, key in ctx.expire_after:
+            obj.__dict__.pop(key, None)
+
+    return finish
+
+
+def _fire(name: str, items: list[tuple[InstanceState, Any]], conn: Connection) -> None:
+    """Mapper events (``before_insert(mapper, connection, target)``, ...)."""
+    if not items:
+        return
+    from hermetic.orm.events import mapper_listeners
+
+    for state, obj in items:
+        listeners = mapper_listeners(state.mapper, name)
+        for fn in listeners:
+            fn(state.mapper, conn, obj)
+
+
+def _link_dependencies(inserts: list[Change]) -> None:
+    """Rows of one table referring to other new rows of the same table (trees built with
+    explicit keys are already ordered by the user; relationships set depends_on)."""
+    return None
