@@ -11,15 +11,15 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,postgresql,psycopg2]'
+	$(BIN)/python -m pip install -q -e '.[dev,postgresql,psycopg2,asyncpg,aiosqlite]'
 	touch $(STAMP)
 
 demo: setup
 	$(BIN)/hermetic demo
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools examples
+	$(BIN)/ruff format --check src tests bench tools examples
 
 typecheck: setup
 	$(BIN)/mypy

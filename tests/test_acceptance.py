@@ -28,6 +28,7 @@ PROGRAMS: tuple[str, ...] = (
     "s000_gevent_pool_threads",
     "s000_json_cross_db",
     "s000_threaded_benchmark",
+    "s000_sqlite_reflection",
     "s001_session_leak_pool",
     "s001_transactions",
     "s001_session_orm_basics",

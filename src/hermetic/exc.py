@@ -44,6 +44,7 @@ __all__ = [
     "HermeticWarning",
     "SAWarning",
     "ConnectionLeakWarning",
+    "NPlusOneError",
     "NPlusOneWarning",
 ]
 
@@ -474,6 +475,11 @@ SAWarning = HermeticWarning
 class NPlusOneWarning(HermeticWarning):
     """One lazy relationship was loaded once per object of one result (N+1 queries);
     the message names the relationship, the count, the code site and the fix."""
+
+
+class NPlusOneError(InvalidRequestError):
+    """``n_plus_one="raise"``: one lazy relationship was loaded once per object of one
+    result; the message names the relationship, the count, the code site and the fix."""
 
 
 class ConnectionLeakWarning(HermeticWarning):

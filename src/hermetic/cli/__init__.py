@@ -1,4 +1,4 @@
-"""The ``hermetic`` command: ``demo`` and ``ping``.
+"""The ``hermetic`` command: ``demo``, ``ping`` and ``inspect``.
 
 Errors a user can cause (a bad URL, an unreachable server) print one line and exit 1;
 a traceback means a bug in hermetic.
@@ -169,10 +169,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("demo", help="show hermetic at work on embedded SQLite")
     ping = sub.add_parser("ping", help="connect to a database and report latency/version")
     ping.add_argument("url", help="database URL, e.g. postgresql://user@host/db")
-    args = parser.parse_args(argv)
+    insp = sub.add_parser("inspect", help="show a database's tables, keys and indexes")
+    insp.add_argument("url", help="database URL, e.g. sqlite:///app.db")
+    insp.add_argument("tables", nargs="*", metavar="TABLE", help="only these tables or views")
+    insp.add_argument("--schema", help="the schema to read (default: the database's default)")
+    insp.add_argument("--json", action="store_true", help="machine-readable output")
+    args, extra = parser.parse_known_args(argv)
+    # argparse stops filling TABLE once an option follows the URL: take the rest here
+    if args.command == "inspect" and not any(e.startswith("-") for e in extra):
+        args.tables += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.command == "ping":
             return cmd_ping(args.url)
+        if args.command == "inspect":
+            from hermetic.cli.inspect import cmd_inspect
+
+            return cmd_inspect(args.url, args.tables, args.schema, args.json)
         return cmd_demo()
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()

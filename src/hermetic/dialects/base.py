@@ -119,7 +119,7 @@ class Dialect:
     ) -> None:
         self.driver = driver
         self.paramstyle = paramstyle
-        self.positional = paramstyle in ("qmark", "format", "numeric")
+        self.positional = paramstyle in ("qmark", "format", "numeric", "numeric_dollar")
         self.dbapi = dbapi
         self.isolation_level = isolation_level
         self.default_isolation_level: str | None = None

@@ -94,7 +94,7 @@ class PGDriverBase(DriverBase):
     supports_server_side_cursors = True
     reuse_cursors = True
     isolation_levels: ClassVar[frozenset[str]] = PG_ISOLATION_LEVELS
-    disconnect_messages = (
+    disconnect_messages: ClassVar[tuple[str, ...]] = (
         "server closed the connection unexpectedly",
         "terminating connection",
         "connection is closed",

@@ -13,6 +13,7 @@ to install.
 from __future__ import annotations
 
 import importlib
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 DBAPIConnection = Any
 DBAPICursor = Any
+_first = operator.itemgetter(0)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Driver(Protocol):
     def server_side_cursor(self, dbapi_conn: DBAPIConnection) -> DBAPICursor: ...
     def server_version_info(self, dbapi_conn: DBAPIConnection) -> tuple[int, ...]: ...
     def result_keys(self, cursor: DBAPICursor) -> tuple[str, ...] | None: ...
+    def result_width(self, cursor: DBAPICursor) -> int | None: ...
     def result_types(self, cursor: DBAPICursor) -> tuple[Any, ...] | None: ...
     def is_error(self, e: BaseException) -> bool: ...
     def bind_problem(self, e: BaseException) -> BindProblem | None: ...
@@ -201,7 +204,13 @@ class DriverBase:
         description = cursor.description
         if description is None:
             return None
-        return tuple([d[0] for d in description])
+        return tuple(map(_first, description))
+
+    def result_width(self, cursor: DBAPICursor) -> int | None:
+        """The number of columns of the last execution's rows; None when it returned
+        none (cheaper than their names, for a statement whose names are known)."""
+        description = cursor.description
+        return None if description is None else len(description)
 
     def result_types(self, cursor: DBAPICursor) -> tuple[Any, ...] | None:
         """The type codes (``cursor.description``'s second field) of the last

@@ -84,6 +84,12 @@ class PsycopgDriver(PGDriverBase):
             cursor.row_factory = factory  # the cursor may be reused
         return rows
 
+    def result_width(self, cursor: DBAPICursor) -> int | None:
+        res = cursor.pgresult
+        if res is None or res.status != _TUPLES_OK:
+            return super().result_width(cursor)
+        return int(res.nfields)
+
     def result_types(self, cursor: DBAPICursor) -> tuple[Any, ...] | None:
         res = cursor.pgresult
         if res is None or res.status != _TUPLES_OK:

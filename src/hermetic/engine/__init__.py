@@ -9,6 +9,7 @@ from hermetic.engine.base import (
     Transaction,
 )
 from hermetic.engine.create import create_engine, engine_from_config
+from hermetic.engine.reflection import Inspector, ObjectKind, ObjectScope
 from hermetic.engine.result import (
     ChunkedIteratorResult,
     CursorResult,
@@ -29,9 +30,12 @@ __all__ = [
     "CursorResult",
     "Engine",
     "FrozenResult",
+    "Inspector",
     "IteratorResult",
     "MappingResult",
     "NestedTransaction",
+    "ObjectKind",
+    "ObjectScope",
     "OptionEngine",
     "Result",
     "ResultMetaData",

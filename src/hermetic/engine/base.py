@@ -118,6 +118,11 @@ class Engine:
     def __repr__(self) -> str:
         return f"Engine({self.url!r})"
 
+    def _hermetic_inspector(self) -> Any:  # inspect(engine)
+        from hermetic.engine.reflection import Inspector
+
+        return Inspector(self)
+
     def get_execution_options(self) -> immutabledict[str, Any]:
         return self._execution_options
 
@@ -243,6 +248,11 @@ class Connection:
 
     def get_isolation_level(self) -> str:
         return self._driver.get_isolation_level(self.connection.dbapi_connection)
+
+    def _hermetic_inspector(self) -> Any:  # inspect(connection)
+        from hermetic.engine.reflection import Inspector
+
+        return Inspector(self)
 
     def get_execution_options(self) -> immutabledict[str, Any]:
         return self._execution_options
@@ -486,12 +496,12 @@ class Connection:
         else:
             structural, binds = elem._key_and_binds()
         if structural is not None:
+            # (the engine's cache serves its one dialect: the structure is the key)
             engine_cache = self.engine._compiled_cache
-            key = (structural, dialect.paramstyle)
-            compiled = engine_cache.get(key)
+            compiled = engine_cache.get(structural)
             if compiled is None:
                 compiled = self._compile_new(elem)
-                engine_cache[key] = compiled
+                engine_cache[structural] = compiled
         else:
             compiled = self._compile_new(elem)
         entry = (compiled, binds if compiled.statement is not elem else None)
@@ -511,12 +521,18 @@ class Connection:
         self, elem: Any, params: Any, execution_options: Mapping[str, Any] | None
     ) -> CursorResult:
         compiled, own_binds = self._compile(elem)
-        opts = self._merge_options(elem, execution_options)
+        opts: Mapping[str, Any] = self._execution_options
+        if execution_options or getattr(elem, "_execution_options", None):
+            opts = self._merge_options(elem, execution_options)
         d = self.engine.dispatch
         events = bool(d.before_execute or d.after_execute)  # type: ignore[attr-defined]
+        # (a dict is the common case: skip the Mapping ABC's instance check for it)
+        single = params is None or params.__class__ is dict or isinstance(params, Mapping)
         if own_binds is not None and not compiled.bind_slots:
             own_binds = None  # nothing of the statement's own to supply
-        if own_binds is not None and (events or compiled.expanding or _is_many(params)):
+        if own_binds is not None and (
+            events or compiled.expanding or (not single and _is_many(params))
+        ):
             # the statement's own values as parameters, for listeners and the general paths
             values = {name: own_binds[i].effective_value for name, i in compiled.bind_slots}
             if params is None or isinstance(params, Mapping):
@@ -536,10 +552,11 @@ class Connection:
                 if fn.retval and ret is not None:
                     elem, mp, p = ret
                     params = mp or p
+            single = params is None or isinstance(params, Mapping)
         statement = compiled.string
         many = False
         try:
-            if params is None or isinstance(params, Mapping):
+            if single:
                 if compiled.expanding:
                     statement, driver_params = compiled.process(params)
                 else:
@@ -652,6 +669,80 @@ class Connection:
             self._handle_error(e, sql, None, cursor, None)
 
     def _execute_context(
+        self,
+        statement: str,
+        parameters: Any,
+        many: bool,
+        compiled: Compiled | None,
+        opts: Mapping[str, Any],
+    ) -> CursorResult:
+        """Run the statement on a cursor and wrap it in a CursorResult. The usual case (no
+        execution options, cursor events or logging) takes the short path below; the
+        rest is :meth:`_execute_context_full`."""
+        dbapi = self._dbapi
+        transaction = self._transaction
+        if dbapi is None or transaction is None or not transaction.is_valid:
+            return self._execute_context_full(statement, parameters, many, compiled, opts)
+        engine = self.engine
+        dispatch = engine.dispatch
+        if (
+            opts
+            or engine.echo
+            or dispatch.before_cursor_execute  # type: ignore[attr-defined]
+            or dispatch.after_cursor_execute  # type: ignore[attr-defined]
+            or log.isEnabledFor(_INFO)
+        ):
+            return self._execute_context_full(statement, parameters, many, compiled, opts)
+        driver = self._driver
+        cursor = self._spare_cursor
+        try:
+            if cursor is None:
+                cursor = dbapi.cursor()
+            else:
+                self._spare_cursor = None
+            if many:
+                cursor.executemany(statement, parameters)
+            elif parameters or (compiled is not None and self.dialect.paramstyle in _PERCENT):
+                cursor.execute(statement, parameters)
+            else:
+                cursor.execute(statement)
+            width = driver.result_width(cursor)
+            if width is None:
+                return CursorResult(
+                    cursor,
+                    None,
+                    rowcount=cursor.rowcount,
+                    lastrowid=getattr(cursor, "lastrowid", None),
+                    release_cursor=self._release_cursor,
+                )
+            cached = compiled._meta_cache if compiled is not None else None
+            if (
+                cached is not None
+                and compiled is not None
+                and compiled.result_objects is not None
+                and width == len(cached[0])
+                and compiled.result_columns is not None
+                and width == len(compiled.result_columns)
+            ):
+                # A Core statement selects the columns it names: the driver reports
+                # the names the SQL gives them, which the cached metadata has.
+                meta = cached[1]
+            else:
+                keys = driver.result_keys(cursor) or ()
+                if cached is not None and cached[0] == keys:
+                    meta = cached[1]
+                else:
+                    meta = self._result_metadata(compiled, keys, cursor)
+        except BaseException as e:
+            self._handle_error(e, statement, parameters, cursor, None, many, compiled)
+        result = CursorResult._of_rows(cursor, meta, cursor.rowcount, self._release_cursor)
+        if driver.builds_rows:
+            result._fetch_rows = driver.fetchall_rows
+        if 0 <= result.rowcount <= driver.prefetch_rows:
+            result._prefetch(cursor.fetchall())
+        return result
+
+    def _execute_context_full(
         self,
         statement: str,
         parameters: Any,

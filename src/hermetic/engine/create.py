@@ -16,7 +16,13 @@ from typing import Any
 
 from hermetic import exc
 from hermetic.dialects import DIALECTS
-from hermetic.drivers import DEFAULT_DRIVERS, DIALECT_ALIASES, DRIVERS
+from hermetic.drivers import (
+    ASYNC_DRIVERS,
+    DEFAULT_ASYNC_DRIVERS,
+    DEFAULT_DRIVERS,
+    DIALECT_ALIASES,
+    DRIVERS,
+)
 from hermetic.engine.base import Engine
 from hermetic.engine.url import URL, make_url
 from hermetic.pool import NullPool, Pool, QueuePool, SingletonThreadPool, StaticPool
@@ -71,8 +77,9 @@ def _import(location: tuple[str, str]) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def resolve(url: URL) -> tuple[type[Any], Any]:
-    """The dialect class and a driver adapter instance for ``url``."""
+def resolve(url: URL, is_async: bool = False) -> tuple[type[Any], Any]:
+    """The dialect class and a driver adapter instance for ``url`` (an async driver
+    for ``create_async_engine``)."""
     backend = url.get_backend_name()
     backend = DIALECT_ALIASES.get(backend, backend)
     if backend not in DIALECTS:
@@ -83,6 +90,8 @@ def resolve(url: URL) -> tuple[type[Any], Any]:
         )
     dialect_cls = _import(DIALECTS[backend])
     explicit = url.get_driver_name()
+    if is_async:
+        return dialect_cls, _resolve_async(backend, explicit, url)
     if explicit:
         if (backend, explicit) not in DRIVERS:
             known = sorted(d for b, d in DRIVERS if b == backend)
@@ -101,6 +110,27 @@ def resolve(url: URL) -> tuple[type[Any], Any]:
             first_error = first_error or e
     assert first_error is not None
     raise first_error
+
+
+def _resolve_async(backend: str, explicit: str | None, url: URL) -> Any:
+    if explicit:
+        if (backend, explicit) not in ASYNC_DRIVERS:
+            known = sorted(d for b, d in ASYNC_DRIVERS if b == backend)
+            raise exc.InvalidRequestError(
+                f"The asyncio extension requires an async driver to be used; "
+                f"{url.drivername!r} is not one. Use one of: "
+                f"{', '.join(f'{backend}+{d}' for d in known)}"
+            )
+        return _import(ASYNC_DRIVERS[(backend, explicit)])()
+    first_error: exc.NoSuchModuleError | None = None
+    for name in DEFAULT_ASYNC_DRIVERS.get(backend, ()):
+        try:
+            return _import(ASYNC_DRIVERS[(backend, name)])()
+        except exc.NoSuchModuleError as e:
+            first_error = first_error or e
+    if first_error is not None:
+        raise first_error
+    raise exc.InvalidRequestError(f"No async driver is available for {backend}")
 
 
 def _add_stdout_handler(logger: logging.Logger) -> None:
@@ -122,8 +152,9 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
             "future=False is not supported: hermetic implements the SQLAlchemy 2.0 API only"
         )
     u = make_url(url)
-    dialect_cls, driver = resolve(u)
     kw = dict(kwargs)
+    is_async = bool(kw.pop("_is_async", False))
+    dialect_cls, driver = resolve(u, is_async)
     connect_args: dict[str, Any] = dict(kw.pop("connect_args", None) or {})
     creator: Callable[..., Any] | None = kw.pop("creator", None)
     pool: Pool | None = kw.pop("pool", None)
@@ -198,6 +229,8 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
             poolclass = {"queue": QueuePool, "singleton": SingletonThreadPool, "null": NullPool}[
                 kind
             ]
+        if is_async:
+            poolclass = _async_poolclass(poolclass)
         if specific and poolclass in (NullPool, StaticPool):
             raise InvalidArgumentsError(
                 f"Invalid argument(s) {', '.join(map(repr, sorted(specific)))} sent to "
@@ -236,6 +269,22 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
         hide_parameters=hide_parameters,
         execution_options=execution_options,
         query_cache_size=query_cache_size,
+    )
+
+
+def _async_poolclass(poolclass: type[Pool]) -> type[Pool]:
+    """The pool an async engine uses for ``poolclass``."""
+    from hermetic.pool.asyncio import AsyncAdaptedQueuePool
+
+    if poolclass is SingletonThreadPool:
+        return StaticPool  # an in-memory SQLite database shared by the loop's tasks
+    if poolclass is QueuePool:
+        return AsyncAdaptedQueuePool
+    if getattr(poolclass, "_is_asyncio", False) or poolclass in (NullPool, StaticPool):
+        return poolclass
+    raise exc.ArgumentError(
+        f"Pool class {poolclass.__name__} cannot be used with an asyncio engine; use "
+        "AsyncAdaptedQueuePool (the default), NullPool or StaticPool"
     )
 
 

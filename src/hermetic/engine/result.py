@@ -647,6 +647,26 @@ class CursorResult(Result[_TP]):
             if buffer:
                 self._buffer = deque(buffer)
 
+    @classmethod
+    def _of_rows(
+        cls,
+        cursor: Any,
+        metadata: ResultMetaData,
+        rowcount: int,
+        release_cursor: Callable[[Any], None],
+    ) -> CursorResult[Any]:
+        """``CursorResult(cursor, metadata, rowcount=..., release_cursor=...)`` for the
+        engine's usual path: the same object, without the keyword handling."""
+        self: CursorResult[Any] = object.__new__(cls)
+        self.cursor = cursor
+        self._release_cursor = release_cursor
+        self._metadata = metadata
+        self.rowcount = rowcount
+        self.lastrowid = None
+        self._one = metadata.make_row
+        self._many = metadata.make_rows
+        return self
+
     def _prefetch(self, rows: list[_RawRow]) -> None:
         """Hold ``rows``, every row of the result, and give the cursor back now (the
         engine does this for small client-side results, so that the connection's next

@@ -38,11 +38,12 @@ def _dispatch_for(target: Any, identifier: str) -> Dispatch:
 def listen(target: Any, identifier: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> None:
     """Register ``fn`` for event ``identifier`` on ``target``.
 
-    Keyword options: ``once``, ``retval``, ``named``, ``insert``; ``propagate`` is
-    accepted for compatibility.
+    Keyword options: ``once``, ``retval``, ``named``, ``insert``, ``active_history``
+    (attribute events: load the old value for the listener); ``propagate`` is accepted
+    for compatibility.
     """
     kw.pop("propagate", None)
-    unknown = set(kw) - {"once", "retval", "named", "insert"}
+    unknown = set(kw) - {"once", "retval", "named", "insert", "active_history"}
     if unknown or args:
         raise exc.ArgumentError(
             f"Unknown listen() options {sorted(unknown) or list(args)}; "

@@ -104,16 +104,22 @@ class Dispatch:
     def remove(self, name: str, fn: Listener) -> bool:
         own = self._own[name]
         for i, w in enumerate(own):
-            if w.original is fn:
+            if _same_listener(w.original, fn):
                 del own[i]
                 self._rebuild(name)
                 return True
         return False
 
     def contains(self, name: str, fn: Listener) -> bool:
-        return any(w.original is fn for w in self._lists(name))
+        return any(_same_listener(w.original, fn) for w in self._lists(name))
 
     def clear(self) -> None:
         for name in self._spec.events:
             self._own[name].clear()
             self._rebuild(name)
+
+
+def _same_listener(registered: Any, fn: Any) -> bool:
+    """The same function, or the same bound method (``obj.method`` makes a new bound
+    method object on every access, equal to the others)."""
+    return registered is fn or (getattr(fn, "__self__", None) is not None and registered == fn)

@@ -65,7 +65,11 @@ from hermetic.orm.properties import (
 )
 from hermetic.orm.query import Query
 from hermetic.orm.relationships import (
+    MANYTOMANY,
+    MANYTOONE,
+    ONETOMANY,
     Relationship,
+    RelationshipDirection,
     RelationshipProperty,
     backref,
     foreign,
@@ -99,6 +103,7 @@ from hermetic.orm.strategies import (
     subqueryload,
     undefer,
     undefer_group,
+    with_loader_criteria,
 )
 from hermetic.orm.util import aliased, with_parent, with_polymorphic
 from hermetic.orm.validators import validates
@@ -147,6 +152,8 @@ __all__ = [
     "Load",
     "load_only",
     "make_transient",
+    "MANYTOMANY",
+    "MANYTOONE",
     "make_transient_to_detached",
     "Mapped",
     "mapped_column",
@@ -161,6 +168,7 @@ __all__ = [
     "object_mapper",
     "object_session",
     "ObjectDeletedError",
+    "ONETOMANY",
     "Query",
     "query_expression",
     "QueryableAttribute",
@@ -168,6 +176,7 @@ __all__ = [
     "registry",
     "Relationship",
     "relationship",
+    "RelationshipDirection",
     "RelationshipProperty",
     "remote",
     "scoped_session",
@@ -187,6 +196,7 @@ __all__ = [
     "UnmappedInstanceError",
     "validates",
     "with_parent",
+    "with_loader_criteria",
     "with_polymorphic",
     "WriteOnlyCollection",
     "WriteOnlyMapped",

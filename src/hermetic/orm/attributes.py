@@ -21,6 +21,7 @@ import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hermetic import exc
 from hermetic.orm import exc as orm_exc
 from hermetic.orm.state import NO_VALUE, STATE_ATTR, History, InstanceState, instance_state
 
@@ -73,7 +74,14 @@ class AttributeImpl:
                 f"(undefer/selectinload); then session.merge(obj) or session.add(obj) to "
                 "re-attach the object"
             )
-        session._load_unloaded(state, obj, key)
+        if state.load_path is not None:  # defer(..., raiseload=True)
+            from hermetic.orm.strategies import raise_on_column
+
+            raise_on_column(state, obj, key)
+        try:
+            session._load_unloaded(state, obj, key)
+        except exc.MissingGreenlet as e:
+            raise missing_greenlet(obj, key, False) from e
         if key in d:
             return d[key]
         return self.initial(obj, state)
@@ -97,6 +105,13 @@ class AttributeImpl:
             state = instance_state(obj)
         key = self.key
         if self.hooks:
+            if (
+                self.active_history
+                and key not in d
+                and state.key is not None
+                and state.session is not None
+            ):
+                self.load(obj)  # listeners asked for the old value
             old = d.get(key, NO_VALUE)
             for validator in self.validators:
                 value = validator(obj, key, value)
@@ -152,6 +167,20 @@ class QueryableAttribute:
     # -- SQL ---------------------------------------------------------------------------
     def __clause_element__(self) -> Any:
         return self.prop.expression
+
+    @builtins.property
+    def _sa_filter_by_target(self) -> Any:
+        """``select(User.id).filter_by(name=...)`` filters on the attribute's class."""
+        return self.class_
+
+    def _sa_select_extras(self) -> tuple[Any, Any]:
+        """For ``select(Car.doors)``: the FROM of an inheriting class (its joined
+        tables) and its criteria (single-table discriminator), as ``select(Car)`` has."""
+        mapper = self.class_.__dict__.get("__mapper__")
+        if mapper is None or mapper.inherits is None:
+            return None, None
+        _, from_, criteria = mapper._select_entity()
+        return from_, criteria
 
     @property
     def expression(self) -> Any:
@@ -249,6 +278,23 @@ for _name in (
 QueryableAttribute.__hash__ = object.__hash__  # type: ignore[method-assign,assignment]
 
 InstrumentedAttribute = QueryableAttribute
+
+
+def missing_greenlet(obj: Any, key: str, relationship: bool) -> exc.MissingGreenlet:
+    """The error for an attribute load attempted from plain async code."""
+    cls = type(obj).__name__
+    what = "lazy-loaded relationship" if relationship else "expired or deferred attribute"
+    first = (
+        f"selectinload({cls}.{key}) in the query"
+        if relationship
+        else f"expire_on_commit=False on the session (or undefer({cls}.{key}))"
+    )
+    return exc.MissingGreenlet(
+        f"'{cls}.{key}' is a {what} and would need a database round trip, which cannot "
+        f"run implicitly in async code (greenlet_spawn has not been called here: no await "
+        f"is in progress to carry the I/O). Fix: {first}, `await obj.awaitable_attrs.{key}`, "
+        f"or run the code with `await session.run_sync(...)`"
+    )
 
 
 def _make_setattr(base_setattr: Callable[[Any, str, Any], None]) -> Callable[[Any, str, Any], None]:

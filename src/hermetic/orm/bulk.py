@@ -82,8 +82,22 @@ def _insert(
         rows = [_to_columns(mapper, params)]
     else:
         rows = None
+    if rows:
+        _apply_python_defaults(mapper, rows)
     entity = stmt.__dict__.get("_returning_entity")
     if entity is None:
+        if rows and len(rows) > 1 and stmt._returning:
+            # RETURNING for many parameter sets: one row (or more) back per set, in order
+            returned: list[tuple[Any, ...]] = []
+            keys: list[str] = []
+            for one in rows:
+                part = conn.execute(stmt, one)
+                keys = list(part.keys())
+                returned.extend(tuple(x) for x in part.all())
+            from hermetic.engine.result import IteratorResult
+            from hermetic.engine.row import ResultMetaData
+
+            return IteratorResult(ResultMetaData(keys), iter(returned))
         return conn.execute(stmt, rows if rows is None or len(rows) != 1 else rows[0])
     from hermetic.orm import loading
     from hermetic.sql.selectable import Select
@@ -108,6 +122,25 @@ def _insert(
     from hermetic.engine.row import ResultMetaData
 
     return IteratorResult(ResultMetaData([mapper.class_.__name__]), iter([(o,) for o in objs]))
+
+
+def _apply_python_defaults(mapper: Mapper, rows: list[dict[str, Any]]) -> None:
+    """Fill the columns a row leaves out from their Python-side defaults (scalars and
+    callables), as a flush would; SQL-expression defaults are left to the statement."""
+    from hermetic.orm.persistence import _call_default
+
+    defaults = [
+        c for c in mapper.local_table.c if c.default is not None and not c.default.is_clause_element
+    ]
+    if not defaults:
+        return
+    for row in rows:
+        for col in defaults:
+            if col.key not in row:
+                default = col.default
+                row[col.key] = (
+                    _call_default(default.arg, dict(row)) if default.is_callable else default.arg
+                )
 
 
 def _bulk_update_by_pk(session: Session, conn: Any, mapper: Mapper, params: Any) -> Any:

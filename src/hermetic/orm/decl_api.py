@@ -150,12 +150,19 @@ class registry:
         return mapper
 
     def map_declaratively(self, cls: type) -> Mapper | None:
+        self._give_constructor(cls)
         return _map_declarative(cls, self)
 
     def mapped(self, cls: type[_T]) -> type[_T]:
         """Class decorator: map ``cls`` declaratively with this registry."""
-        _map_declarative(cls, self)
+        self.map_declaratively(cls)
         return cls
+
+    def _give_constructor(self, cls: type) -> None:
+        """A class mapped by decorator without an ``__init__`` of its own (or of a base)
+        gets the registry's keyword constructor, as declarative-base classes do."""
+        if all("__init__" not in b.__dict__ for b in cls.__mro__ if b is not object):
+            type.__setattr__(cls, "__init__", self.constructor)
 
     def mapped_as_dataclass(self, cls: Any = None, **kw: Any) -> Any:
         def decorate(c: type) -> type:
@@ -254,7 +261,28 @@ def _setup_base(cls: type, reg: registry | None = None) -> None:
         cls.__init__ = reg.constructor  # type: ignore[misc]
 
 
-class DeclarativeBase(_DeclarativeMixin):
+def _add_attribute(cls: type, key: str, value: Any) -> None:
+    """``User.extra = column_property(...)`` (or a Column / mapped_column()) after a
+    declarative class is mapped adds it to the mapping; other values are set as usual."""
+    mapper = cls.__dict__.get("__mapper__")
+    if isinstance(mapper, Mapper):
+        if isinstance(value, MappedColumn):
+            value = value.column
+        if isinstance(value, (Column, MapperProperty)):
+            mapper.add_property(key, value)
+            return
+    type.__setattr__(cls, key, value)
+
+
+class DeclarativeAttributeIntercept(type):
+    """The metaclass of ``DeclarativeBase``: attributes assigned to a mapped class
+    after it is defined are added to its mapping."""
+
+    def __setattr__(cls, key: str, value: Any) -> None:
+        _add_attribute(cls, key, value)
+
+
+class DeclarativeBase(_DeclarativeMixin, metaclass=DeclarativeAttributeIntercept):
     """Subclass this (``class Base(DeclarativeBase): pass``) for a base of mapped classes."""
 
     def __init_subclass__(cls, **kw: Any) -> None:
@@ -303,6 +331,9 @@ class DeclarativeMeta(type):
         reg = getattr(cls, "_sa_registry", None)
         if reg is not None:
             _map_declarative(cls, reg)
+
+    def __setattr__(cls, key: str, value: Any) -> None:
+        _add_attribute(cls, key, value)
 
 
 def _make_declarative_base(

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from hermetic import exc
+from hermetic.orm import exc as orm_exc
 from hermetic.orm.collections import members
 from hermetic.orm.state import NO_VALUE, STATE_ATTR, InstanceState, instance_state
 
@@ -31,9 +33,13 @@ class FlushHook(Protocol):
 
 
 def flush_hooks(session: Any) -> list[FlushHook]:
+    seen: set[Any] = set()  # each mapper asked once: a flush may hold many objects
     for state in (*session._new, *session._modified, *session._deleted):
-        if state.mapper._has_relationships():
-            return [_RelationshipSync()]
+        mapper = state.mapper
+        if mapper not in seen:
+            seen.add(mapper)
+            if mapper._has_relationships():
+                return [_RelationshipSync()]
     return []
 
 
@@ -84,6 +90,12 @@ class _RelationshipSync:
         self.lates: list[tuple[dict[str, Any], str, Any]] = []
         self.m2m_insert: list[tuple[Any, Any, Any]] = []  # (prop, parent, child)
         self.m2m_delete: list[tuple[Any, Any, Any]] = []
+        # (id(prop), id(parent), id(child)) recorded, so the other side of a pair that
+        # changed on both sides adds no second row (the objects live through the flush)
+        self.m2m_seen: set[tuple[int, int, int]] = set()
+        self.m2m_seen_del: set[tuple[int, int, int]] = set()
+        self.flushed_pending: list[list[list[Any]]] = []  # write-only [added, removed]
+        self.post_updates: list[tuple[Any, Any, Any, Any]] = []  # (state, obj, prop, target)
 
     def before(self, session: Any, conn: Any) -> None:
         from hermetic.orm.relationships import MANYTOMANY, MANYTOONE, ONETOMANY
@@ -104,12 +116,18 @@ class _RelationshipSync:
                 if prop.viewonly:
                     continue
                 key = prop.key
+                if prop.lazy in ("write_only", "dynamic"):
+                    self._write_only(session, state, obj, prop, queue)
+                    continue
                 if key not in d:
                     continue
                 if prop.direction == MANYTOONE:
                     if state.key is not None and key not in committed:
                         continue
                     target = d[key]
+                    if prop.post_update:
+                        self._post_update(state, obj, prop, target)
+                        continue
                     for loc, rem in prop.local_remote_pairs:
                         fk_key = mapper._col_to_key.get(loc)
                         if fk_key is None:
@@ -119,73 +137,22 @@ class _RelationshipSync:
                             if target is None
                             else _key_value(session, target, rem, prop.mapper)
                         )
-                        if prop.post_update:
-                            continue
                         _set_fk(session, state, obj, fk_key, value, self.lates)
                 elif prop.direction == ONETOMANY:
                     hist = prop.history(state, obj)
-                    added = (
-                        hist.added
-                        if state.key is not None
-                        else tuple(members(d[key]) if d[key] is not None else ())
+                    added = hist.added if state.key is not None else tuple(_current_members(d[key]))
+                    self._o2m_added(session, prop, obj, added, queue)
+                    current = _current_members(d[key])
+                    self._o2m_removed(
+                        session,
+                        prop,
+                        obj,
+                        [c for c in hist.deleted if not any(m is c for m in current)],
                     )
-                    for child in added:
-                        if child is None:
-                            continue
-                        cstate = child.__dict__.get(STATE_ATTR) or instance_state(child)
-                        if not session._owns(cstate):
-                            session._save_or_update(cstate, child)
-                            queue.append((cstate, child))
-                        for loc, rem in prop.local_remote_pairs:
-                            ck = prop.mapper._col_to_key.get(rem)
-                            if ck is not None:
-                                _set_fk(
-                                    session,
-                                    cstate,
-                                    child,
-                                    ck,
-                                    _key_value(session, obj, loc, mapper),
-                                    self.lates,
-                                )
-                    for child in hist.deleted:
-                        if child is None:
-                            continue
-                        cstate = child.__dict__.get(STATE_ATTR) or instance_state(child)
-                        if "delete-orphan" in prop.cascade:
-                            if cstate.key is not None:
-                                if cstate not in session._deleted:
-                                    session.delete(child)
-                            elif session._owns(cstate):
-                                session.expunge(child)
-                            continue
-                        if any(m is child for m in _current_members(d[key])):
-                            continue
-                        if cstate.key is not None and cstate not in session._deleted:
-                            for _loc, rem in prop.local_remote_pairs:
-                                ck = prop.mapper._col_to_key.get(rem)
-                                if ck is not None and not _points_elsewhere(child, ck, obj, prop):
-                                    _set_fk(session, cstate, child, ck, None, self.lates)
                 elif prop.direction == MANYTOMANY:
                     hist = prop.history(state, obj)
-                    added = (
-                        hist.added
-                        if state.key is not None
-                        else tuple(members(d[key]) if d[key] is not None else ())
-                    )
-                    for child in added:
-                        cstate = child.__dict__.get(STATE_ATTR) or instance_state(child)
-                        if not session._owns(cstate) and "save-update" in prop.cascade:
-                            session._save_or_update(cstate, child)
-                            queue.append((cstate, child))
-                        if prop._reverse is None or not _pair_recorded(
-                            self.m2m_insert, prop._reverse, child, obj
-                        ):
-                            self.m2m_insert.append((prop, obj, child))
-                    for child in hist.deleted:
-                        if prop._reverse is None or not _pair_recorded(
-                            self.m2m_delete, prop._reverse, child, obj
-                        ):
-                            self.m2m_delete.append((prop, obj, child))
+                    added = hist.added if state.key is not None else tuple(_current_members(d[key]))
+                    self._m2m(session, prop, obj, added, hist.deleted, queue)
         # deleted parents
         for state, obj in list(session._deleted.items()):
             mapper = state.mapper
@@ -194,6 +161,9 @@ class _RelationshipSync:
             for prop in mapper._relationship_props():
                 if prop.viewonly:
                     continue
+                if prop.post_update and prop.direction == MANYTOONE:
+                    self._post_update(state, obj, prop, None)
+                    continue
                 if prop.direction == MANYTOMANY:
                     self._delete_all_links(session, conn, prop, obj)
                 elif (
@@ -201,7 +171,17 @@ class _RelationshipSync:
                     and "delete" not in prop.cascade
                     and not prop.passive_deletes
                 ):
+                    if prop.lazy == "write_only":
+                        raise exc.InvalidRequestError(
+                            f"Deleting {orm_exc.object_description(obj)}: its write-only "
+                            f"relationship {prop} can't be loaded to unlink its members. "
+                            f"Configure {prop} with passive_deletes=True (and ON DELETE "
+                            "CASCADE / SET NULL on the foreign key), or delete the members "
+                            f"first with session.execute(obj.{prop.key}.delete())"
+                        )
                     children = getattr(obj, prop.key)
+                    if prop.lazy == "dynamic":
+                        children = list(children)
                     for child in _current_members(children):
                         cstate = child.__dict__.get(STATE_ATTR) or instance_state(child)
                         if cstate.key is None or cstate in session._deleted:
@@ -210,6 +190,122 @@ class _RelationshipSync:
                             ck = prop.mapper._col_to_key.get(rem)
                             if ck is not None:
                                 _set_fk(session, cstate, child, ck, None, self.lates)
+        # post_update references that go away are cleared before any row is deleted
+        self._run_post_updates(conn, [p for p in self.post_updates if p[3] is None])
+        self.post_updates = [p for p in self.post_updates if p[3] is not None]
+
+    def _post_update(self, state: InstanceState, obj: Any, prop: Any, target: Any) -> None:
+        """``post_update=True`` many-to-one: the foreign key is written by a separate
+        UPDATE, after the INSERTs (a new reference) or before the DELETEs (a reference
+        going away), so two rows can refer to each other."""
+        d = obj.__dict__
+        if target is None:
+            if state.key is None:
+                return  # a new row: its foreign key is inserted as NULL already
+            current = [d.get(prop.parent._col_to_key[loc]) for loc, _ in prop.local_remote_pairs]
+            if all(v is None for v in current):
+                return
+        self.post_updates.append((state, obj, prop, target))
+
+    def _run_post_updates(self, conn: Any, items: list[tuple[Any, Any, Any, Any]]) -> None:
+        from hermetic.orm.relationships import _value_of
+        from hermetic.sql.dml import update
+        from hermetic.sql.elements import and_, bindparam
+
+        groups: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for _state, obj, prop, target in items:
+            mapper = prop.parent
+            d = obj.__dict__
+            values: dict[Any, Any] = {}
+            for loc, rem in prop.local_remote_pairs:
+                values[loc] = (
+                    None if target is None else _value_of(prop.mapper, target, target.__dict__, rem)
+                )
+                d[mapper._col_to_key[loc]] = values[loc]
+            table = next(iter(values)).table
+            row = {f"pu_{c.key}": v for c, v in values.items()}
+            for pk in table.primary_key:
+                row[f"pk_{pk.key}"] = _value_of(mapper, obj, d, pk)
+            key = (table, tuple(sorted(row)))
+            groups.setdefault(key, []).append(row)
+        for (table, keys), rows in groups.items():
+            set_cols = {k[3:]: bindparam(k) for k in keys if k.startswith("pu_")}
+            where = [table.c[k[3:]] == bindparam(k) for k in keys if k.startswith("pk_")]
+            conn.execute(update(table).where(and_(*where)).values(**set_cols), rows)
+
+    def _o2m_added(
+        self, session: Any, prop: Any, obj: Any, children: Any, queue: list[Any]
+    ) -> None:
+        """Members added to a one-to-many: saved, their foreign key set to the parent's."""
+        mapper = prop.parent
+        for child in children:
+            if child is None:
+                continue
+            cstate = child.__dict__.get(STATE_ATTR) or instance_state(child)
+            if not session._owns(cstate):
+                session._save_or_update(cstate, child)
+                queue.append((cstate, child))
+            for loc, rem in prop.local_remote_pairs:
+                ck = prop.mapper._col_to_key.get(rem)
+                if ck is not None:
+                    value = _key_value(session, obj, loc, mapper)
+                    _set_fk(session, cstate, child, ck, value, self.lates)
+
+    def _o2m_removed(self, session: Any, prop: Any, obj: Any, children: Any) -> None:
+        """Members removed from a one-to-many: deleted (delete-orphan) or unlinked."""
+        for child in children:
+            if child is None:
+                continue
+            cstate = child.__dict__.get(STATE_ATTR) or instance_state(child)
+            if "delete-orphan" in prop.cascade and not _has_other_parent(session, prop, child, obj):
+                if cstate.key is not None:
+                    if cstate not in session._deleted:
+                        session.delete(child)
+                elif session._owns(cstate):
+                    session.expunge(child)
+                continue
+            if cstate.key is not None and cstate not in session._deleted:
+                for _loc, rem in prop.local_remote_pairs:
+                    ck = prop.mapper._col_to_key.get(rem)
+                    if ck is not None and not _points_elsewhere(child, ck, obj, prop):
+                        _set_fk(session, cstate, child, ck, None, self.lates)
+
+    def _m2m(
+        self, session: Any, prop: Any, obj: Any, added: Any, deleted: Any, queue: list[Any]
+    ) -> None:
+        """Association rows to insert / delete (once per pair, whichever side changed)."""
+        for child in added:
+            cstate = child.__dict__.get(STATE_ATTR) or instance_state(child)
+            if not session._owns(cstate) and "save-update" in prop.cascade:
+                session._save_or_update(cstate, child)
+                queue.append((cstate, child))
+            reverse = prop._reverse
+            if reverse is None or (id(reverse), id(child), id(obj)) not in self.m2m_seen:
+                self.m2m_insert.append((prop, obj, child))
+                self.m2m_seen.add((id(prop), id(obj), id(child)))
+        for child in deleted:
+            reverse = prop._reverse
+            if reverse is None or (id(reverse), id(child), id(obj)) not in self.m2m_seen_del:
+                self.m2m_delete.append((prop, obj, child))
+                self.m2m_seen_del.add((id(prop), id(obj), id(child)))
+
+    def _write_only(
+        self, session: Any, state: InstanceState, obj: Any, prop: Any, queue: list[Any]
+    ) -> None:
+        """The pending add()/remove() of a write-only or dynamic relationship."""
+        from hermetic.orm.relationships import MANYTOMANY, ONETOMANY
+        from hermetic.orm.writeonly import pending_changes
+
+        pending = pending_changes(obj, prop.key)
+        if not pending or not (pending[0] or pending[1]):
+            return
+        added, removed = list(pending[0]), list(pending[1])
+        self.flushed_pending.append(pending)
+        if prop.direction == ONETOMANY:
+            self._o2m_added(session, prop, obj, added, queue)
+            self._o2m_removed(session, prop, obj, removed)
+        elif prop.direction == MANYTOMANY:
+            self._m2m(session, prop, obj, added, removed, queue)
 
     def _delete_all_links(self, session: Any, conn: Any, prop: Any, obj: Any) -> None:
         from hermetic.orm.relationships import _value_of
@@ -224,22 +320,37 @@ class _RelationshipSync:
         from hermetic.orm.persistence import LateValue
         from hermetic.orm.relationships import _value_of
         from hermetic.sql.dml import delete, insert
-        from hermetic.sql.elements import and_
+        from hermetic.sql.elements import and_, bindparam
 
         for d, key, late in self.lates:
             if d.get(key) is late and isinstance(late, LateValue):
                 d[key] = late.resolve(d)
+        for pending in self.flushed_pending:
+            pending[0].clear()
+            pending[1].clear()
+        if self.post_updates:
+            self._run_post_updates(conn, self.post_updates)
         if self.m2m_delete:
+            # one executemany DELETE per association table
+            del_rows: dict[Any, list[dict[str, Any]]] = {}
             for prop, parent, child in self.m2m_delete:
-                crit = [
-                    s == _value_of(prop.parent, parent, parent.__dict__, p)
+                row = {
+                    s.key: _value_of(prop.parent, parent, parent.__dict__, p)
                     for p, s in prop.local_remote_pairs
-                ]
-                crit += [
-                    s == _value_of(prop.mapper, child, child.__dict__, t)
-                    for t, s in prop.secondary_synchronize_pairs
-                ]
-                conn.execute(delete(prop.secondary).where(and_(*crit)))
+                }
+                row.update(
+                    {
+                        s.key: _value_of(prop.mapper, child, child.__dict__, t)
+                        for t, s in prop.secondary_synchronize_pairs
+                    }
+                )
+                del_rows.setdefault(prop.secondary, []).append(row)
+            for table, rows in del_rows.items():
+                keys = list(rows[0])
+                stmt = delete(table).where(
+                    and_(*[table.c[k] == bindparam(f"m2m_{k}") for k in keys])
+                )
+                conn.execute(stmt, [{f"m2m_{k}": r[k] for k in keys} for r in rows])
         if self.m2m_insert:
             by_table: dict[Any, list[dict[str, Any]]] = {}
             for prop, parent, child in self.m2m_insert:
@@ -275,6 +386,25 @@ def _current_members(value: Any) -> list[Any]:
     return [value]
 
 
+def _has_other_parent(session: Any, prop: Any, child: Any, parent: Any) -> bool:
+    """``child``, removed from ``parent``'s delete-orphan collection, was moved to
+    another parent (so it is no orphan): its many-to-one side names another object, or
+    another object's loaded collection of the same relationship holds it."""
+    reverse = prop._reverse
+    if reverse is not None and not reverse.uselist:
+        current = child.__dict__.get(reverse.key, NO_VALUE)
+        if current is not NO_VALUE:
+            return current is not None and current is not parent
+    key = prop.key
+    for other in (*session._new.values(), *session._modified.values()):
+        if other is parent or not isinstance(other, prop.parent.class_):
+            continue
+        value = other.__dict__.get(key)
+        if value is not None and any(m is child for m in _current_members(value)):
+            return True
+    return False
+
+
 def _points_elsewhere(child: Any, fk_key: str, parent: Any, prop: Any) -> bool:
     """The child was moved to another parent in memory (its many-to-one side says so)."""
     reverse = prop._reverse
@@ -282,7 +412,3 @@ def _points_elsewhere(child: Any, fk_key: str, parent: Any, prop: Any) -> bool:
         return False
     current = child.__dict__.get(reverse.key, NO_VALUE)
     return current is not NO_VALUE and current is not None and current is not parent
-
-
-def _pair_recorded(records: list[tuple[Any, Any, Any]], prop: Any, parent: Any, child: Any) -> bool:
-    return any(p is prop and a is parent and b is child for p, a, b in records)

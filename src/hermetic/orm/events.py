@@ -102,16 +102,16 @@ def _session_dispatch(target: Any, identifier: str) -> Dispatch:
         )
     if isinstance(target, type):
         return _session_class_dispatch(target)
-    d: Dispatch | None = target.__dict__.get("_dispatch")
+    d: Dispatch | None = target.__dict__.get("_sa_dispatch")
     if d is None:
-        d = target.__dict__["_dispatch"] = Dispatch(
+        d = target.__dict__["_sa_dispatch"] = Dispatch(
             SESSION_EVENTS, parent=_session_class_dispatch(type(target))
         )
     return d
 
 
 def session_listeners(session: Any, name: str) -> list[Any]:
-    d = session.__dict__.get("_dispatch")
+    d = session.__dict__.get("_sa_dispatch")
     if d is None:
         d = _class_dispatch.get(type(session))
         if d is None:
@@ -260,6 +260,8 @@ def _attribute_box(attr: Any) -> Any:
         ) -> None:
             if retval:
                 fn._retval = True
+            if kw.get("active_history"):  # old values of unloaded attributes are loaded
+                impl.active_history = True
             if name == "set":
                 impl.set_listeners.append(fn)
             elif name == "init_scalar":

@@ -305,6 +305,17 @@ class Mapper:
     def _has_relationships(self) -> bool:
         return bool(self._relationship_props())
 
+    def add_property(self, key: str, prop: Any) -> None:
+        """Add a property to the mapping after the class is mapped
+        (``User.n_orders = column_property(...)`` on a declarative class calls this)."""
+        if isinstance(prop, Column):
+            if prop.table is None:
+                if not prop.name:
+                    prop.name = prop.key = key
+                self.local_table.append_column(prop)
+            prop = ColumnProperty(prop)
+        self._add_property(key, prop)
+
     def _add_property(self, key: str, prop: MapperProperty) -> None:
         """Add a property after mapping (a ``backref`` creates the other side)."""
         for mapper in self.self_and_descendants:
@@ -314,6 +325,9 @@ class Mapper:
             cls = mapper.class_
             impl_for = getattr(prop, "_impl_for", None)
             impl = impl_for(mapper) if impl_for is not None else None
+            if impl is None and isinstance(prop, ColumnProperty):
+                impl = AttributeImpl(mapper, key)
+                impl.active_history = prop.active_history
             if impl is not None:
                 cls._sa_impls = {**cls.__dict__.get("_sa_impls", {}), key: impl}  # type: ignore[attr-defined]
             make = getattr(prop, "_make_descriptor", None)

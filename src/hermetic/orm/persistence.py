@@ -19,7 +19,10 @@ Batching:
 
 from __future__ import annotations
 
+import gc
 import inspect as _inspect
+import itertools
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +92,20 @@ class _DefaultContext:
     def __init__(self, params: dict[str, Any]) -> None:
         self.current_parameters = params
 
+    @classmethod
+    def for_row(
+        cls, table: Table, d: dict[str, Any], col_to_key: dict[Any, str], values: dict[str, Any]
+    ) -> _DefaultContext:
+        """The row's parameters: every value given on the object (columns after this
+        one too) and the defaults computed so far."""
+        params = {}
+        for col in table.c:
+            key = col_to_key.get(col)
+            if key is not None and key in d and not isinstance(d[key], LateValue):
+                params[col.key] = d[key]
+        params.update(values)
+        return cls(params)
+
     def get_current_parameters(self, isolate_multiinsert_groups: bool = True) -> dict[str, Any]:
         return self.current_parameters
 
@@ -96,7 +113,9 @@ class _DefaultContext:
 _arity_cache: dict[Any, bool] = {}
 
 
-def _call_default(fn: Callable[..., Any], params: dict[str, Any]) -> Any:
+def _call_default(fn: Callable[..., Any], params: Any) -> Any:
+    """Call a Python default; ``params``: the row's values, or a function making the
+    :class:`_DefaultContext` (built only for defaults that take one)."""
     takes_ctx = _arity_cache.get(fn)
     if takes_ctx is None:
         try:
@@ -108,7 +127,9 @@ def _call_default(fn: Callable[..., Any], params: dict[str, Any]) -> Any:
         except (TypeError, ValueError):
             takes_ctx = False
         _arity_cache[fn] = takes_ctx
-    return fn(_DefaultContext(params)) if takes_ctx else fn()
+    if not takes_ctx:
+        return fn()
+    return fn(params() if callable(params) else _DefaultContext(params))
 
 
 def _generated_key(col: Column) -> bool:
@@ -135,6 +156,31 @@ class _FlushContext:
         dialect = conn.dialect
         self.multirow_returning = bool(getattr(dialect, "supports_multirow_returning", True))
         self.returning_ordered = bool(getattr(dialect, "returning_preserves_order", False))
+        self.supports_returning = bool(getattr(dialect, "supports_returning", False))
+        self._generated: dict[Any, bool] = {}
+        self._columns: dict[tuple[Any, Any], list[tuple[Any, ...]]] = {}
+
+    def insert_columns(self, mapper: Mapper, table: Table) -> list[tuple[Any, ...]]:
+        """(column, attribute, column key, primary key?, default, server default) of
+        ``table``'s mapped columns, in table order: found once per flush (building a
+        row's values runs this loop per new object)."""
+        found = self._columns.get((mapper, table))
+        if found is None:
+            col_to_key = mapper._col_to_key
+            found = [
+                (c, col_to_key[c], c.key, c.primary_key, c.default, c.server_default)
+                for c in table.c
+                if col_to_key.get(c) is not None
+            ]
+            self._columns[(mapper, table)] = found
+        return found
+
+    def generated_key(self, col: Column) -> bool:
+        """:func:`_generated_key`, once per column and flush (it runs per new row)."""
+        found = self._generated.get(col)
+        if found is None:
+            found = self._generated[col] = _generated_key(col)
+        return found
 
     def set_value(self, d: dict[str, Any], key: str, value: Any) -> None:
         self.undo.append((d, key, d.get(key, NO_VALUE)))
@@ -164,50 +210,68 @@ def _insert_changes(ctx: _FlushContext, state: InstanceState, obj: Any, out: lis
         ctx.set_value(d, vkey, gen(None) if callable(gen) else 1)
     col_to_key = mapper._col_to_key
     first_table = True
+    # server defaults come back in the INSERT's RETURNING (eager_defaults="auto") when the
+    # rows can be matched to their objects: by a generated key, or RETURNING order
+    eager = mapper.eager_defaults is not False and ctx.supports_returning
     for table in mapper.tables:
         values: dict[str, Any] = {}
         returning: list[str] = []
-        for col in table.c:
-            key = col_to_key.get(col)
-            if key is None:
-                continue
+        server: list[str] = []
+        for col, key, ckey, is_pk, default, server_default in ctx.insert_columns(mapper, table):
             if key in d:
                 value = d[key]
-                if value is None and col.primary_key:
-                    if first_table and _generated_key(col):
-                        returning.append(col.key)
+                if value is None and is_pk:
+                    if first_table and ctx.generated_key(col):
+                        returning.append(ckey)
                         continue
                     if not first_table:
-                        values[col.key] = _Late(key)
+                        values[ckey] = _Late(key)
                         continue
-                values[col.key] = value
+                values[ckey] = value
                 continue
-            if col.primary_key and not first_table:
-                values[col.key] = _Late(key)
+            if is_pk and not first_table:
+                values[ckey] = _Late(key)
                 continue
-            default = col.default
             if default is not None and not default.is_clause_element:
-                value = _call_default(default.arg, values) if default.is_callable else default.arg
+                value = (
+                    _call_default(
+                        default.arg,
+                        lambda t=table, v=values: _DefaultContext.for_row(t, d, col_to_key, v),
+                    )
+                    if default.is_callable
+                    else default.arg
+                )
                 ctx.set_value(d, key, value)
-                values[col.key] = value
+                values[ckey] = value
                 continue
-            if col.primary_key and _generated_key(col):
-                returning.append(col.key)
+            if is_pk and ctx.generated_key(col):
+                returning.append(ckey)
                 continue
             if default is not None and default.is_clause_element:
-                values[col.key] = default.arg
+                values[ckey] = default.arg
                 ctx.expire_after.append((state, obj, key))
                 continue
-            if col.server_default is not None:
+            if server_default is not None:
+                if eager and first_table:
+                    server.append(ckey)
                 continue
-        for k, v in list(values.items()):
-            if isinstance(v, ClauseElement) and not isinstance(v, BindParameter):
-                ctx.expire_after.append((state, obj, col_to_key[table.c[k]]))
+        if server and (returning or ctx.returning_ordered):
+            returning.extend(server)  # after the generated key, which sorts the rows
+        plain = True
+        for k, v in values.items():
+            if isinstance(v, ClauseElement):
+                if not isinstance(v, BindParameter):
+                    ctx.expire_after.append((state, obj, col_to_key[table.c[k]]))
+                    plain = False
+            elif isinstance(v, LateValue):
+                plain = False
         change = Change(table, values, owner=(state, obj), returning=tuple(returning))
         change.ident = state
-        for v in values.values():
-            if isinstance(v, LateValue) and v.state is not None:
-                change.depends_on = v.state
+        change.plain = plain
+        if not plain:
+            for v in values.values():
+                if isinstance(v, LateValue) and v.state is not None:
+                    change.depends_on = v.state
         out.append(change)
         first_table = False
 
@@ -376,7 +440,7 @@ def _insert_stmt(table: Table) -> Any:
 def _run_insert(ctx: _FlushContext, batch: Batch) -> None:
     conn = ctx.conn
     table = batch.table
-    rows = [_resolve(ctx, c) for c in batch.changes]
+    rows = [c.values if c.plain else _resolve(ctx, c) for c in batch.changes]
     if not batch.returning:
         plain = [r for r in rows if not _has_sql(r)]
         if len(plain) == len(rows):
@@ -386,30 +450,48 @@ def _run_insert(ctx: _FlushContext, batch: Batch) -> None:
                 conn.execute(insert(table).values(r))
         return
     ret_cols: list[Any] = [table.c[k] for k in batch.returning]
-    sorted_keys = len(ret_cols) == 1 and _int_key(ret_cols[0]) and _generated_key(ret_cols[0])
+    # rows matched by sorting on a generated integer key (returned first)
+    sorted_keys = (
+        ret_cols[0].primary_key
+        and sum(1 for c in ret_cols if c.primary_key) == 1
+        and _int_key(ret_cols[0])
+        and _generated_key(ret_cols[0])
+    )
     batchable = (
         len(rows) > 1
         and ctx.multirow_returning
         and (sorted_keys or ctx.returning_ordered)
-        and not any(_has_sql(r) for r in rows)
+        and not any(not c.plain and _has_sql(r) for c, r in zip(batch.changes, rows, strict=True))
         and bool(batch.keys)
     )
     if batchable:
-        per = max(1, min(_CHUNK_ROWS, _CHUNK_PARAMS // max(1, len(batch.keys))))
-        for i in range(0, len(rows), per):
-            chunk = rows[i : i + per]
-            changes = batch.changes[i : i + per]
-            result = conn.execute(insert(table).values(chunk).returning(*ret_cols)).all()
+        keys = batch.keys
+        per = max(1, min(_CHUNK_ROWS, _CHUNK_PARAMS // max(1, len(keys))))
+        n = len(rows)
+        i = 0
+        while i < n:
+            size = _chunk_size(n - i, per)
+            chunk = rows[i : i + size]
+            changes = batch.changes[i : i + size]
+            stmt, names = _multirow_insert(table, keys, size, batch.returning)
+            result = conn.execute(stmt, _flat_params(names, keys, chunk)).all()
             if len(result) != len(chunk):
                 raise orm_exc.FlushError(
                     f"INSERT into '{table.name}' returned {len(result)} rows for {len(chunk)}"
                 )
             if sorted_keys:
-                result = sorted(result, key=lambda r: r[0])
-            for change, row in zip(changes, result, strict=False):
-                _assign_returned(ctx, change, batch.returning, row)
+                result = sorted(result, key=_first)
+            _assign_all_returned(ctx, changes, batch.returning, result)
+            i += size
         return
     for change, r in zip(batch.changes, rows, strict=False):
+        if r and batch.keys and not _has_sql(r):
+            stmt, names = _multirow_insert(table, batch.keys, 1, batch.returning)
+            result_row = conn.execute(stmt, _flat_params(names, batch.keys, [r])).first()
+            if result_row is None:
+                raise orm_exc.FlushError(f"INSERT into '{table.name}' returned no row")
+            _assign_returned(ctx, change, batch.returning, result_row)
+            continue
         if r or ctx.conn.dialect.name != "sqlite":
             stmt = insert(table).values(r) if r else insert(table)
         else:
@@ -418,6 +500,188 @@ def _run_insert(ctx: _FlushContext, batch: Batch) -> None:
         if result_row is None:
             raise orm_exc.FlushError(f"INSERT into '{table.name}' returned no row")
         _assign_returned(ctx, change, batch.returning, result_row)
+
+
+def _chunk_size(remaining: int, per: int) -> int:
+    """Rows in the next multi-row INSERT: ``per`` while that many remain; then the
+    remainder when small, else its largest power of two, so that a table's statements
+    come in few sizes (each is built and compiled once; see _multirow_insert)."""
+    if remaining >= per:
+        return per
+    if remaining < 64:
+        return remaining
+    return 1 << (remaining.bit_length() - 1)
+
+
+def _multirow_insert(
+    table: Table, keys: tuple[str, ...], nrows: int, returning: tuple[str, ...]
+) -> tuple[Any, tuple[str, ...]]:
+    """``INSERT INTO t (keys) VALUES (...) x nrows RETURNING ...`` with one named bound
+    parameter per value (``r<row>_<column>``), and those names in row order. Built once
+    per table, columns, row count and RETURNING: executing it again is a lookup of its
+    compiled form (no statement to build or key per chunk), the values going through
+    the columns' bind processors as for any statement."""
+    ck = ("im", table, keys, nrows, returning)
+    found = _stmt_cache.get(ck)
+    if found is None:
+        cols = [table.c[k] for k in keys]
+        names = tuple(f"r{j}_{i}" for j in range(nrows) for i in range(len(keys)))
+        values = [
+            {
+                k: bindparam(f"r{j}_{i}", type_=c.type)
+                for i, (k, c) in enumerate(zip(keys, cols, strict=True))
+            }
+            for j in range(nrows)
+        ]
+        stmt = insert(table).values(values).returning(*[table.c[k] for k in returning])
+        found = _stmt_cache[ck] = (stmt, names)
+    return found
+
+
+def _flat_params(
+    names: tuple[str, ...], keys: tuple[str, ...], rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    if len(keys) == 1:
+        k = keys[0]
+        return dict(zip(names, [r[k] for r in rows], strict=True))
+    get = operator.itemgetter(*keys)
+    return dict(zip(names, itertools.chain.from_iterable(map(get, rows)), strict=True))
+
+
+_first = operator.itemgetter(0)
+
+
+def _assign_all_returned(
+    ctx: _FlushContext, changes: list[Change], keys: tuple[str, ...], rows: Any
+) -> None:
+    """:func:`_assign_returned` for a chunk: each row's values into its object (the
+    previous values noted for a failed flush), the attribute names found per mapper."""
+    undo = ctx.undo
+    attrs_of: dict[Any, list[str | None]] = {}
+    for change, row in zip(changes, rows, strict=True):
+        state, obj = change.owner
+        mapper = state.mapper
+        attrs = attrs_of.get(mapper)
+        if attrs is None:
+            table = change.table
+            attrs = attrs_of[mapper] = [mapper._col_to_key.get(table.c[k]) for k in keys]
+        d = obj.__dict__
+        for attr, value in zip(attrs, row, strict=False):
+            if attr is not None:
+                undo.append((d, attr, d.get(attr, NO_VALUE)))
+                d[attr] = value
+
+
+# -- new objects of one plain class: the common bulk case, without change records ----
+#
+# A flush holding only new objects of one class whose table needs nothing but the
+# objects' own values (one table, an integer key the database generates, no column
+# defaults, no relationships, version counter or discriminator) writes them here: each
+# object's values are read in one call, the rows go out as the same multi-row INSERT ...
+# RETURNING chunks as in _run_insert, and the generated keys are matched the same way.
+# Anything else (an object with its key or an SQL expression set, a column left unset)
+# makes _insert_plain decline before writing anything, and the general path runs.
+
+_NOT_PLAIN = (ClauseElement, LateValue)
+
+
+def _plain_shape(ctx: _FlushContext, mapper: Mapper) -> tuple[Any, ...] | None:
+    """(table, key column, key attribute, attributes, column keys) when ``mapper``'s
+    new objects can take the plain path, else None."""
+    if (
+        len(mapper.tables) != 1
+        or mapper.polymorphic_on is not None
+        or mapper.polymorphic_identity is not None
+        or mapper.version_id_key is not None
+        or mapper._has_relationships()
+        or not (ctx.multirow_returning and ctx.supports_returning)
+        or len(mapper.primary_key) != 1
+    ):
+        return None
+    table = mapper.tables[0]
+    pk_col = None
+    attrs: list[str] = []
+    ckeys: list[str] = []
+    for col, key, ckey, is_pk, default, server_default in ctx.insert_columns(mapper, table):
+        if is_pk:
+            if pk_col is not None or default is not None:
+                return None
+            if not (_int_key(col) and ctx.generated_key(col)):
+                return None
+            pk_col = (col, key)
+            continue
+        if default is not None or server_default is not None:
+            return None
+        attrs.append(key)
+        ckeys.append(ckey)
+    if pk_col is None or not attrs or pk_col[0] is not mapper.primary_key[0]:
+        return None
+    return table, pk_col[0], pk_col[1], tuple(attrs), tuple(ckeys)
+
+
+def _insert_plain(
+    ctx: _FlushContext, new: list[tuple[InstanceState, Any]]
+) -> list[tuple[Any, ...]] | None:
+    """Write ``new`` on the plain path and return the objects' identities; None (and
+    nothing done) when the path does not apply."""
+    if len(new) < 2:
+        return None
+    mapper = new[0][0].mapper
+    shape = _plain_shape(ctx, mapper)
+    if shape is None:
+        return None
+    table, pk_col, pk_attr, attrs, ckeys = shape
+    values_of = operator.itemgetter(*attrs)
+    single = len(attrs) == 1
+    not_plain = _NOT_PLAIN
+    rows: list[Any] = []
+    append = rows.append
+    try:
+        for state, obj in new:
+            if state.mapper is not mapper:
+                return None
+            d = obj.__dict__
+            if d.get(pk_attr) is not None:
+                return None
+            row = values_of(d)  # KeyError: an attribute never set (a default applies)
+            if single:
+                if isinstance(row, not_plain):
+                    return None
+            elif any(map(isinstance, row, itertools.repeat(not_plain, len(row)))):
+                return None
+            append(row)
+    except KeyError:
+        return None
+    idents: list[tuple[Any, ...]] = []
+    conn = ctx.conn
+    undo = ctx.undo
+    per = max(1, min(_CHUNK_ROWS, _CHUNK_PARAMS // len(ckeys)))
+    returning = (pk_col.key,)
+    n = len(rows)
+    i = 0
+    while i < n:
+        size = _chunk_size(n - i, per)
+        stmt, names = _multirow_insert(table, ckeys, size, returning)
+        chunk = rows[i : i + size]
+        flat = chunk if single else itertools.chain.from_iterable(chunk)
+        result = conn.execute(stmt, dict(zip(names, flat, strict=True))).all()
+        if len(result) != size:
+            raise orm_exc.FlushError(
+                f"INSERT into '{table.name}' returned {len(result)} rows for {size}"
+            )
+        keys = sorted(map(_first, result))  # the k-th smallest key is the k-th row's
+        for (_state, obj), key in zip(new[i : i + size], keys, strict=True):
+            if key is None:
+                raise orm_exc.FlushError(
+                    f"Instance {orm_exc.object_description(obj)} has a NULL identity key "
+                    "after the INSERT"
+                )
+            d = obj.__dict__
+            undo.append((d, pk_attr, d.get(pk_attr, NO_VALUE)))
+            d[pk_attr] = key
+            idents.append((key,))
+        i += size
+    return idents
 
 
 def _assign_returned(ctx: _FlushContext, change: Change, keys: tuple[str, ...], row: Any) -> None:
@@ -505,6 +769,13 @@ def _check_count(
 
 # -- the flush ------------------------------------------------------------------------
 
+# A flush of many objects allocates a few tracked containers per object (change records,
+# parameter rows, identity keys) while those objects are alive: with the garbage
+# collector on, that sets off full collections over the growing heap again and again.
+# The records form no reference cycles, so from this many objects up the collector is
+# paused for the flush and its bookkeeping (as the Core pauses it to build rows).
+_GC_PAUSE_MIN_OBJECTS = 1000
+
 
 def flush(
     session: Session,
@@ -515,6 +786,31 @@ def flush(
 ) -> Callable[[], None]:
     """Write the changes; return the bookkeeping to apply once the flush transaction
     holds (the caller runs it, or on failure calls nothing: values are restored here)."""
+    if len(new) + len(modified) + len(deleted) < _GC_PAUSE_MIN_OBJECTS or not gc.isenabled():
+        return _flush(session, new, modified, deleted, conn)
+    gc.disable()
+    try:
+        finish = _flush(session, new, modified, deleted, conn)
+    finally:
+        gc.enable()
+
+    def finish_gc_paused() -> None:
+        gc.disable()
+        try:
+            finish()
+        finally:
+            gc.enable()
+
+    return finish_gc_paused
+
+
+def _flush(
+    session: Session,
+    new: list[tuple[InstanceState, Any]],
+    modified: list[tuple[InstanceState, Any]],
+    deleted: list[tuple[InstanceState, Any]],
+    conn: Connection,
+) -> Callable[[], None]:
     ctx = _FlushContext(session, conn)
     inserts: list[Change] = []
     updates: list[Change] = []
@@ -524,20 +820,23 @@ def flush(
         _fire("before_insert", new, conn)
         _fire("before_update", modified, conn)
         _fire("before_delete", deleted, conn)
-        for state, obj in new:
-            _insert_changes(ctx, state, obj, inserts)
-        for state, obj in modified:
-            _update_changes(ctx, state, obj, updates)
-        for state, obj in deleted:
-            _delete_changes(state, obj, deletes)
-        _link_dependencies(inserts)
-        for batch in plan_flush(inserts, updates, deletes):
-            if batch.kind == "insert":
-                _run_insert(ctx, batch)
-            elif batch.kind == "update":
-                _run_update(ctx, batch)
-            else:
-                _run_delete(ctx, batch)
+        plain = None if modified or deleted else _insert_plain(ctx, new)
+        if plain is None:
+            for state, obj in new:
+                _insert_changes(ctx, state, obj, inserts)
+            for state, obj in modified:
+                _update_changes(ctx, state, obj, updates)
+            for state, obj in deleted:
+                _delete_changes(state, obj, deletes)
+            _link_dependencies(inserts)
+            for batch in plan_flush(inserts, updates, deletes):
+                if batch.kind == "insert":
+                    _run_insert(ctx, batch)
+                elif batch.kind == "update":
+                    _run_update(ctx, batch)
+                else:
+                    _run_delete(ctx, batch)
+        idents = plain if plain is not None else [_identity_after_insert(s, o) for s, o in new]
         _fire("after_insert", new, conn)
         _fire("after_update", modified, conn)
         _fire("after_delete", deleted, conn)
@@ -546,22 +845,24 @@ def flush(
         raise
 
     def finish() -> None:
-        for state, obj in new:
-            mapper = state.mapper
-            d = obj.__dict__
-            ident = tuple(d.get(k) for k in mapper._pk_keys)
-            if (any(v is None for v in ident) and not mapper.allow_partial_pks) or all(
-                v is None for v in ident
-            ):
-                raise orm_exc.FlushError(
-                    f"Instance {orm_exc.object_description(obj)} has a NULL identity key after "
-                    "the INSERT; check that the primary key column is autoincrementing or "
-                    "give the object a primary key value before flushing"
-                )
-            session._register_persistent(state, obj, (mapper.identity_class, ident, None))
-        for state, _ in modified:
+        session._register_persistent_all(
+            (state, obj, (state.mapper.identity_class, ident, None))
+            for (state, obj), ident in zip(new, idents, strict=True)
+        )
+        for state, obj in modified:
             state.committed = None
             state.modified = False
+            session._modified.pop(state, None)
+            ikey = state.key
+            if ikey is not None:  # a changed primary key moves the object in the map
+                d = obj.__dict__
+                ident = tuple(
+                    d.get(k, old) for k, old in zip(state.mapper._pk_keys, ikey[1], strict=False)
+                )
+                if ident != ikey[1]:
+                    session.identity_map._discard(ikey, state)
+                    state.key = (ikey[0], ident, ikey[2])
+                    session.identity_map._add(state.key, state)
         for state, obj in deleted:
             session._register_deleted(state, obj)
         for _, obj, key in ctx.expire_after:
@@ -570,16 +871,44 @@ def flush(
     return finish
 
 
+def _identity_after_insert(state: InstanceState, obj: Any) -> tuple[Any, ...]:
+    """The new object's primary key, checked: a NULL key fails the flush (inside it, so
+    the transaction is rolled back like for any other failed statement)."""
+    mapper = state.mapper
+    d = obj.__dict__
+    pk_keys = mapper._pk_keys
+    if len(pk_keys) == 1:
+        value = d.get(pk_keys[0])
+        if value is not None:
+            return (value,)
+    ident = tuple(d.get(k) for k in pk_keys)
+    if (any(v is None for v in ident) and not mapper.allow_partial_pks) or all(
+        v is None for v in ident
+    ):
+        raise orm_exc.FlushError(
+            f"Instance {orm_exc.object_description(obj)} has a NULL identity key after "
+            "the INSERT; check that the primary key column is autoincrementing or "
+            "give the object a primary key value before flushing"
+        )
+    return ident
+
+
 def _fire(name: str, items: list[tuple[InstanceState, Any]], conn: Connection) -> None:
     """Mapper events (``before_insert(mapper, connection, target)``, ...)."""
     if not items:
         return
     from hermetic.orm.events import mapper_listeners
 
+    last: Any = None  # objects mostly come in runs of one class
+    listeners: list[Any] = []
     for state, obj in items:
-        listeners = mapper_listeners(state.mapper, name)
-        for fn in listeners:
-            fn(state.mapper, conn, obj)
+        mapper = state.mapper
+        if mapper is not last:
+            last = mapper
+            listeners = mapper_listeners(mapper, name)
+        if listeners:
+            for fn in listeners:
+                fn(mapper, conn, obj)
 
 
 def _link_dependencies(inserts: list[Change]) -> None:

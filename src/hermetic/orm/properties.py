@@ -122,6 +122,34 @@ class Synonym(MapperProperty):
             return self.descriptor.__get__(obj, type(obj))
         return getattr(obj, self.name)
 
+    def _impl_for(self, mapper: Mapper) -> Any:
+        """Reads and writes of the synonym go to the attribute it names."""
+        from hermetic.orm.attributes import AttributeImpl
+
+        synonym = self
+
+        class _SynonymImpl(AttributeImpl):
+            __slots__ = ()
+
+            def load(self, obj: Any) -> Any:
+                return synonym.get_value(obj)
+
+            def set(self, obj: Any, value: Any) -> None:
+                setter = getattr(synonym.descriptor, "__set__", None)
+                if setter is not None:
+                    setter(obj, value)
+                else:
+                    setattr(obj, synonym.name, value)
+
+            def delete(self, obj: Any) -> None:
+                deleter = getattr(synonym.descriptor, "__delete__", None)
+                if deleter is not None:
+                    deleter(obj)
+                else:
+                    delattr(obj, synonym.name)
+
+        return _SynonymImpl(mapper, self.key)
+
 
 class MappedColumn:
     """What ``mapped_column()`` returns in a class body: a Column waiting for the
@@ -158,6 +186,38 @@ class MappedColumn:
 
     def __repr__(self) -> str:
         return f"mapped_column({self.column.name or '?'})"
+
+    # in a class body, ``column_property(first + " " + last)`` builds SQL from the
+    # mapped_column() objects: they stand for their Column
+    def __clause_element__(self) -> Column:
+        return self.column
+
+
+def _column_operator(name: str) -> Callable[..., Any]:
+    def method(self: MappedColumn, *args: Any) -> Any:
+        return getattr(self.column, name)(*args)
+
+    method.__name__ = name
+    return method
+
+
+for _op in (
+    "__add__",
+    "__radd__",
+    "__sub__",
+    "__rsub__",
+    "__mul__",
+    "__rmul__",
+    "__truediv__",
+    "__rtruediv__",
+    "__mod__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__neg__",
+):
+    setattr(MappedColumn, _op, _column_operator(_op))
 
 
 def _factory_default(factory: Callable[[], Any]) -> Callable[..., Any]:

@@ -18,6 +18,7 @@ in memory when either side changes, before any flush.
 
 from __future__ import annotations
 
+import enum
 import typing
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -35,9 +36,18 @@ if TYPE_CHECKING:
     from hermetic.orm.mapper import Mapper
     from hermetic.orm.session import Session
 
-ONETOMANY = "ONETOMANY"
-MANYTOONE = "MANYTOONE"
-MANYTOMANY = "MANYTOMANY"
+
+class RelationshipDirection(enum.Enum):
+    """Which side holds the foreign key (``prop.direction``)."""
+
+    ONETOMANY = 1
+    MANYTOONE = 2
+    MANYTOMANY = 3
+
+
+ONETOMANY = RelationshipDirection.ONETOMANY
+MANYTOONE = RelationshipDirection.MANYTOONE
+MANYTOMANY = RelationshipDirection.MANYTOMANY
 
 _ALL_CASCADES = ("save-update", "merge", "refresh-expire", "expunge", "delete")
 
@@ -171,6 +181,10 @@ class RelationshipProperty(MapperProperty):
         if self.collection_class is None and coll is not None:
             self.collection_class = coll
         self._annotation_module = klass.__module__
+        if self.lazy == "select":  # WriteOnlyMapped[...] / DynamicMapped[...] choose lazy=
+            kind = _annotation_kind(klass, self)
+            if kind is not None:
+                self.lazy = kind
 
     # -- instrumentation --------------------------------------------------------------------
     def _impl_for(self, mapper: Mapper) -> AttributeImpl:
@@ -309,6 +323,7 @@ class RelationshipProperty(MapperProperty):
             self.direction = direction
             return
         to_parent = []  # target column refers to parent column: one-to-many
+        parent_paths: set[int] = set()  # the foreign key constraints found, each a path
         for t in ttables:
             for c in t.c:
                 for fk in c.foreign_keys:
@@ -318,7 +333,9 @@ class RelationshipProperty(MapperProperty):
                         continue
                     if ref.table in ptables and (not fk_cols or c in fk_cols):
                         to_parent.append((ref, c))
+                        parent_paths.add(id(fk.constraint or fk))
         to_target = []  # parent column refers to target column: many-to-one
+        target_paths: set[int] = set()
         for t in ptables:
             for c in t.c:
                 for fk in c.foreign_keys:
@@ -328,6 +345,18 @@ class RelationshipProperty(MapperProperty):
                         continue
                     if ref.table in ttables and (not fk_cols or c in fk_cols):
                         to_target.append((c, ref))
+                        target_paths.add(id(fk.constraint or fk))
+        if len(parent_paths) > 1 or len(target_paths) > 1:
+            columns = ", ".join(
+                sorted({str(c) for _, c in to_parent} | {str(c) for c, _ in to_target})
+            )
+            raise exc.AmbiguousForeignKeysError(
+                f"Could not determine join condition between parent/child tables on "
+                f"relationship {self} - there are multiple foreign key paths linking the "
+                f"tables ({columns}). Specify the 'foreign_keys' argument, listing the "
+                "columns that refer to the other table for this relationship, e.g. "
+                f"relationship(..., foreign_keys=[...]), or give primaryjoin="
+            )
         self_ref = bool(ptables & ttables)
         if self_ref:
             pairs = to_parent  # (referenced col, fk col), same table
@@ -416,6 +445,46 @@ class RelationshipProperty(MapperProperty):
     def _join_onclause(self, target_sel: Any = None, parent_sel: Any = None) -> Any:
         return self.primaryjoin
 
+    def _join_parts(
+        self,
+        parent_adapter: Callable[[Any], Any] | None = None,
+        target_adapter: Callable[[Any], Any] | None = None,
+    ) -> tuple[Any, tuple[Any, Any] | None]:
+        """(ON clause to the target, ``via``) for a join from parent to target: ``via``
+        is (secondary table, its ON clause) for a many-to-many. The adapters move the
+        parent's / the target's columns to aliases (each side separately, so a
+        self-referential join aliases only one side)."""
+        from hermetic.orm.util import adapt
+
+        self.parent._check_configure()
+
+        def pa(c: Any) -> Any:
+            return adapt(c, parent_adapter) if parent_adapter is not None else c
+
+        def ta(c: Any) -> Any:
+            return adapt(c, target_adapter) if target_adapter is not None else c
+
+        if self.direction == MANYTOMANY:
+            on_secondary = and_(*[pa(p) == s for p, s in self.local_remote_pairs])
+            on_target = and_(*[ta(t) == s for t, s in self.secondary_synchronize_pairs])
+            return on_target, (self.secondary, on_secondary)
+        self_ref = bool(set(self.parent.tables) & set(self.mapper.tables))
+        extra = [ta(x) if self_ref else ta(pa(x)) for x in self.extra_criteria]
+        return and_(*[pa(loc) == ta(rem) for loc, rem in self.local_remote_pairs], *extra), None
+
+    def with_criteria(self, attr: Any, criteria: Any) -> Any:
+        """``User.orders.and_(Order.status == "open")``: the relationship with extra
+        criteria, for joins and loader options."""
+        from hermetic.orm.util import _WithCriteria
+
+        return _WithCriteria(attr, tuple(criteria))
+
+    def of_type(self, attr: Any, entity: Any) -> Any:
+        """``User.orders.of_type(aliased(Order))`` / ``Company.employees.of_type(Manager)``."""
+        from hermetic.orm.util import _OfType
+
+        return _OfType(attr, entity)
+
     def __repr__(self) -> str:
         try:
             return f"{self.parent.class_.__name__}.{self.key}"
@@ -447,9 +516,12 @@ class RelationshipProperty(MapperProperty):
             return []
         d = obj.__dict__
         if kind == "delete" and self.key not in d:
+            if self.passive_deletes:
+                return []  # the database's ON DELETE CASCADE removes the unloaded ones
             state = d.get(STATE_ATTR)
             if state is not None and state.key is not None and state.session is not None:
-                getattr(obj, self.key)  # load it: its members are deleted too
+                with state.session.no_autoflush:  # the parent is already marked deleted
+                    getattr(obj, self.key)  # load it: its members are deleted too
         value = d.get(self.key)
         if value is None:
             return []
@@ -466,9 +538,11 @@ class RelationshipProperty(MapperProperty):
             if self.key in committed:
                 old = committed[self.key]
                 old_list = members(old) if old not in (NO_VALUE, None) else []
-                added = [x for x in cur if not any(x is o for o in old_list)]
-                removed = [x for x in old_list if not any(x is c for c in cur)]
-                unchanged = [x for x in cur if any(x is o for o in old_list)]
+                old_ids = {id(o) for o in old_list}
+                cur_ids = {id(c) for c in cur}
+                added = [x for x in cur if id(x) not in old_ids]
+                removed = [x for x in old_list if id(x) not in cur_ids]
+                unchanged = [x for x in cur if id(x) in old_ids]
                 return History(added, unchanged, removed)
             if state.key is None:
                 return History(cur, (), ())
@@ -733,10 +807,9 @@ def _pairs_between(expr: Any, a_tables: set[Any], b_tables: set[Any]) -> list[tu
 
 
 def _is_eq(b: Any) -> bool:
-    op = getattr(b, "operator", None)
-    return op is not None and (
-        getattr(op, "__name__", "") == "eq" or getattr(op, "opstring", "") == "="
-    )
+    from hermetic.sql import operators
+
+    return getattr(b, "operator", None) is operators.eq
 
 
 def _analyze_primaryjoin(
@@ -746,7 +819,7 @@ def _analyze_primaryjoin(
     ttables: set[Any],
     fk_cols: set[Any],
     remote_cols: set[Any],
-) -> tuple[list[tuple[Any, Any]], list[Any], str]:
+) -> tuple[list[tuple[Any, Any]], list[Any], RelationshipDirection]:
     pairs: list[tuple[Any, Any]] = []
     extra: list[Any] = []
     foreign_on_target = foreign_on_parent = 0
@@ -830,6 +903,29 @@ def _resolve_order_by(prop: RelationshipProperty, arg: Any) -> list[Any]:
             a = _eval_string(a, prop.parent)
         out.append(a)
     return out
+
+
+def _annotation_kind(klass: type, prop: RelationshipProperty) -> str | None:
+    """ "write_only" / "dynamic" when ``prop`` is annotated ``WriteOnlyMapped[...]`` /
+    ``DynamicMapped[...]`` in ``klass``'s body."""
+    import inspect
+
+    from hermetic.orm.decl_api import DynamicMapped, WriteOnlyMapped
+
+    annotations = inspect.get_annotations(klass)
+    for name, value in klass.__dict__.items():
+        if value is prop and name in annotations:
+            ann = annotations[name]
+            if isinstance(ann, str):
+                head = ann.strip().split("[", 1)[0].rsplit(".", 1)[-1]
+                return {"WriteOnlyMapped": "write_only", "DynamicMapped": "dynamic"}.get(head)
+            origin = typing.get_origin(ann) or ann
+            if isinstance(origin, type) and issubclass(origin, WriteOnlyMapped):
+                return "write_only"
+            if isinstance(origin, type) and issubclass(origin, DynamicMapped):
+                return "dynamic"
+            return None
+    return None
 
 
 def _parse_relationship_annotation(inner: Any) -> tuple[Any, bool | None, Any]:
@@ -941,7 +1037,12 @@ class RelationshipImpl(AttributeImpl):
                 f"the Session is open, eagerly with .options(selectinload({prop})) (or "
                 f"joinedload), or re-attach the object with session.add(obj) / session.merge(obj)"
             )
-        session._load_unloaded(state, obj, key)
+        try:
+            session._load_unloaded(state, obj, key)
+        except exc.MissingGreenlet as e:
+            from hermetic.orm.attributes import missing_greenlet
+
+            raise missing_greenlet(obj, key, True) from e
         return d.get(key)
 
     def set(self, obj: Any, value: Any) -> None:
@@ -1001,6 +1102,8 @@ class RelationshipImpl(AttributeImpl):
                     _reverse_remove(reverse, old, obj)
                 if value is not None:
                     _reverse_add(reverse, value, obj)
+        if old not in (NO_VALUE, None) and "delete-orphan" in prop.cascade:
+            _expunge_pending_orphan(obj, old)
         if value is not None and "save-update" in prop.cascade:
             _cascade_into_session(state, value)
 
@@ -1020,11 +1123,13 @@ class RelationshipImpl(AttributeImpl):
         self.before_change(obj, current)
         coll = new_collection(prop._collection_cls, obj, self)  # type: ignore[arg-type]
         d[self.key] = coll
+        new_ids = {id(n) for n in new_items}
+        old_ids = {id(o) for o in old_items}
         for item in old_items:
-            if not any(item is n for n in new_items):
+            if id(item) not in new_ids:
                 self.fire_remove(obj, item)
         for item in new_items:
-            if not any(item is o for o in old_items):
+            if id(item) not in old_ids:
                 item = self.fire_append(obj, item)
             coll._append_quiet(item)
 
@@ -1059,6 +1164,20 @@ class RelationshipImpl(AttributeImpl):
         reverse = prop._reverse
         if reverse is not None and not prop.viewonly:
             _reverse_remove(reverse, item, obj)
+        if "delete-orphan" in prop.cascade:
+            _expunge_pending_orphan(obj, item)
+
+
+def _expunge_pending_orphan(obj: Any, item: Any) -> None:
+    """A pending object removed from its delete-orphan parent is never inserted."""
+    if item is None:
+        return
+    istate = item.__dict__.get(STATE_ATTR)
+    if istate is None or istate.key is not None:
+        return
+    session = istate.session
+    if session is not None and session._owns(istate):
+        session.expunge(item)
 
 
 def _impl_of(prop: RelationshipProperty, obj: Any) -> RelationshipImpl:
@@ -1118,10 +1237,14 @@ def _cascade_into_session(state: InstanceState, item: Any) -> None:
 
 
 def _raise_on_load(prop: RelationshipProperty, obj: Any, strategy: str) -> None:
+    how = "lazy='raise_on_sql'" if strategy == "raise_on_sql" else "lazy='raise'"
+    name = f"{type(obj).__name__}.{prop.key}"
+    fix = f"selectinload({prop})" if prop.uselist else f"joinedload({prop})"
+    alt = f"joinedload({prop})" if prop.uselist else f"selectinload({prop})"
     raise exc.InvalidRequestError(
-        f"'{type(obj).__name__}.{prop.key}' is not available due to lazy='raise' "
-        f"(raiseload). Load it with the query: .options(selectinload({prop})) or "
-        f"joinedload({prop})"
+        f"'{name}' is not available due to {how}: the relationship is set to raise "
+        f"instead of loading lazily (raiseload() option or lazy= setting). Load it with "
+        f"the query: .options({fix}) (or {alt})"
     )
 
 
@@ -1131,10 +1254,10 @@ class RelationshipAttribute(QueryableAttribute):
     def __clause_element__(self) -> Any:
         return self.prop.primaryjoin
 
-    def _sa_join_target(self) -> tuple[Any, Any]:
+    def _sa_join_target(self) -> tuple[Any, ...]:
         prop = self.prop
-        prop.parent._check_configure()
-        return prop.mapper, prop.primaryjoin
+        on, via = prop._join_parts()
+        return (prop.mapper, on) if via is None else (prop.mapper, on, via)
 
     @property
     def entity(self) -> Any:

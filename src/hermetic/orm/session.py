@@ -23,10 +23,11 @@ from typing import Any
 from hermetic import exc
 from hermetic.engine.base import Connection, Engine
 from hermetic.orm import exc as orm_exc
-from hermetic.orm import loading, persistence
-from hermetic.orm.events import _SessionEventFinder
+from hermetic.orm import loading, persistence, strategies
+from hermetic.orm.events import _SessionEventFinder, has_session_listeners, session_listeners
 from hermetic.orm.mapper import Mapper
 from hermetic.orm.state import (
+    STATE_ATTR,
     IdentityKey,
     IdentityMap,
     InstanceState,
@@ -318,7 +319,7 @@ class Session:
         join_transaction_mode: str = "conservative_savepoint",
         close_resets_only: Any = True,
         n_plus_one: str | None = None,
-        n_plus_one_threshold: int = 5,
+        n_plus_one_threshold: int | None = None,
         fetch_peers: bool | None = None,
     ) -> None:
         if autocommit:
@@ -362,8 +363,6 @@ class Session:
 
     # -- events -------------------------------------------------------------------------
     def _dispatch(self, name: str, *args: Any) -> None:
-        from hermetic.orm.events import session_listeners
-
         for fn in session_listeners(self, name):
             fn(*args)
 
@@ -534,7 +533,8 @@ class Session:
             state = instance_state(obj)
         except orm_exc.UnmappedInstanceError:
             raise
-        return state.session_ref is self._wref and self._holds(state)
+        # an object whose DELETE was flushed is no longer "in" the session
+        return state.session_ref is self._wref and self._holds(state) and not state.deleted_flushed
 
     def __iter__(self) -> Iterator[Any]:
         return iter([*self._new.values(), *self.identity_map.values()])
@@ -547,6 +547,8 @@ class Session:
         self._cascade_add(state, instance)
 
     def _cascade_add(self, state: InstanceState, obj: Any) -> None:
+        if not state.mapper._has_relationships():
+            return  # only relationships cascade
         for prop in state.mapper._props.values():
             cascade = getattr(prop, "_cascade_objects", None)
             if cascade is not None:
@@ -600,8 +602,33 @@ class Session:
             self._dispatch("detached_to_persistent", self, obj)
 
     def add_all(self, instances: Iterable[Any]) -> None:
+        if session_listeners(self, "transient_to_pending"):
+            for obj in instances:
+                self.add(obj)
+            return
+        # What add() does, inline for the common case of a transient object of a class
+        # without relationships (nothing to cascade); every other object goes to add().
+        related: dict[Mapper, bool] = {}
         for obj in instances:
-            self.add(obj)
+            d = getattr(obj, "__dict__", None)
+            state = d.get(STATE_ATTR) if d is not None else None
+            if state is None or state.key is not None or state.session_ref is not None:
+                self.add(obj)
+                continue
+            mapper = state.mapper
+            rel = related.get(mapper)
+            if rel is None:
+                rel = related[mapper] = mapper._has_relationships()
+            if rel:
+                self.add(obj)
+                continue
+            if state in self._new:
+                continue
+            if self._transaction is None:
+                self._autobegin_t()
+            state.session_ref = self._wref
+            state.insert_order = next(self._insert_counter)
+            self._new[state] = obj
 
     def delete(self, instance: Any) -> None:
         """Mark a persistent object for DELETE at the next flush."""
@@ -665,6 +692,29 @@ class Session:
         self._modified = {}
 
     # -- state bookkeeping used by the flush --------------------------------------------
+    def _register_persistent_all(
+        self, items: Iterable[tuple[InstanceState, Any, IdentityKey]]
+    ) -> None:
+        """:meth:`_register_persistent` for each item; inline when no listener waits."""
+        if session_listeners(self, "pending_to_persistent"):
+            for state, obj, key in items:
+                self._register_persistent(state, obj, key)
+            return
+        new = self._new
+        identity_map = self.identity_map
+        states = identity_map._dict
+        t = self._transaction
+        for state, obj, key in items:
+            new.pop(state, None)
+            state.key = key
+            state.committed = None
+            state.modified = False
+            states[key] = state
+            if len(states) >= identity_map._prune_at:
+                identity_map._prune()
+            if t is not None:
+                t._new[state] = obj
+
     def _register_persistent(self, state: InstanceState, obj: Any, key: IdentityKey) -> None:
         self._new.pop(state, None)
         state.key = key
@@ -714,12 +764,14 @@ class Session:
             if state.key is not None:
                 self.identity_map._add(state.key, state)
                 state.session_ref = self._wref
+        # pending objects never flushed are expunged and deletions not flushed are
+        # forgotten, by a SAVEPOINT's rollback too (begin_nested() flushed the ones
+        # from before it)
+        for state in list(self._new):
+            state.session_ref = None
+        self._new.clear()
+        self._deleted.clear()
         if not t.nested:
-            # pending objects never flushed are expunged
-            for state in list(self._new):
-                state.session_ref = None
-            self._new.clear()
-            self._deleted.clear()
             for state in list(self._deleted_flushed):
                 state.deleted_flushed = False
                 state.session_ref = None
@@ -754,10 +806,15 @@ class Session:
         t._check_active()
         self._dispatch("before_flush", self, None, objects)
         # handlers may add objects; cascades of new objects' relationships too
-        for state, obj in list(self._new.items()):
-            self._cascade_add(state, obj)
-        for state, obj in list(self._modified.items()):
-            self._cascade_add(state, obj)
+        related: dict[Mapper, bool] = {}  # only relationships cascade: asked per mapper
+        for pending in (self._new, self._modified):
+            for state, obj in list(pending.items()):
+                mapper = state.mapper
+                rel = related.get(mapper)
+                if rel is None:
+                    rel = related[mapper] = mapper._has_relationships()
+                if rel:
+                    self._cascade_add(state, obj)
         conn = self._conn()
         try:
             # relationships first: foreign keys from related objects, cascades, orphans
@@ -883,6 +940,11 @@ class Session:
         self._load_unloaded(
             state, instance, None, keys=keys, for_update=with_for_update, refresh=True
         )
+        for key in keys or ():
+            prop = state.mapper._props.get(key)
+            load_for = getattr(prop, "_load_for", None)
+            if prop is not None and prop._is_relationship and load_for is not None:
+                load_for(self, state, instance)  # a named relationship loads now
 
     def _load_unloaded(
         self,
@@ -940,7 +1002,7 @@ class Session:
             d[k] = v
         state.expired = False
         if refresh:
-            self._dispatch_mapper("refresh", obj, keys)
+            self._dispatch_mapper("refresh", obj, None, keys)
         for prop in mapper._props.values():
             reset = getattr(prop, "_reset_on_refresh", None)
             if reset is not None and refresh and (key is None):
@@ -970,8 +1032,6 @@ class Session:
     ) -> Any:
         """Run a statement in the Session's transaction; ``select(User)`` rows hold
         objects (from the identity map when already loaded)."""
-        from hermetic.orm.events import has_session_listeners
-
         if has_session_listeners(self, "do_orm_execute"):
             from hermetic.orm.events import ORMExecuteState
 
@@ -995,10 +1055,13 @@ class Session:
         execution_options: Mapping[str, Any] | None,
         bind_arguments: Mapping[str, Any] | None,
     ) -> Any:
-        opts: dict[str, Any] = dict(getattr(statement, "_execution_options", None) or {})
+        stmt_opts = getattr(statement, "_execution_options", None)
+        opts: dict[str, Any] = dict(stmt_opts) if stmt_opts else {}
         if execution_options:
             opts.update(execution_options)
-        orm_select = loading.has_orm_entities(statement)
+        ents = getattr(statement, "_raw_entities", None)
+        first = loading._entity_mapper(ents[0][0]) if ents else None
+        orm_select = first is not None or (bool(ents) and loading.has_orm_entities(statement))
         is_dml = getattr(statement, "_is_dml", False) or type(statement).__name__ in (
             "Insert",
             "Update",
@@ -1010,7 +1073,7 @@ class Session:
         if bind_arguments and "mapper" in bind_arguments:
             mapper = bind_arguments["mapper"]
         elif orm_select:
-            mapper = loading._entity_mapper(statement._raw_entities[0][0])
+            mapper = first
         if is_dml:
             from hermetic.orm.bulk import execute_orm_dml
 
@@ -1025,7 +1088,7 @@ class Session:
         else:
             conn = self._conn(mapper)
         if orm_select:
-            statement = _prepare_orm_select(self, statement, opts)
+            statement = _prepare_orm_select(self, statement, opts, first)
             core_opts = {k: v for k, v in opts.items() if k not in _ORM_ONLY_OPTIONS}
             result = conn.execute(statement, params, execution_options=core_opts or None)
             return loading.orm_result(self, statement, result, opts)
@@ -1075,11 +1138,7 @@ class Session:
                         except orm_exc.ObjectDeletedError:
                             return None
                     return obj
-        from hermetic.sql.selectable import Select
-
-        stmt = Select([mapper.class_])
-        for col, value in zip(mapper.primary_key, pk, strict=False):
-            stmt = stmt.where(col == value)
+        stmt, names = _get_statement(mapper)
         if options:
             stmt = stmt.options(*options)
         if with_for_update:
@@ -1089,7 +1148,8 @@ class Session:
         opts = dict(execution_options or {})
         if populate_existing:
             opts["populate_existing"] = True
-        return self.execute(stmt, execution_options=opts).scalars().first()
+        params = dict(zip(names, pk, strict=True))
+        return self.execute(stmt, params, execution_options=opts).scalars().first()
 
     def get_one(self, entity: Any, ident: Any, **kw: Any) -> Any:
         obj = self.get(entity, ident, **kw)
@@ -1197,10 +1257,38 @@ _ORM_ONLY_OPTIONS = frozenset(
 )
 
 
-def _prepare_orm_select(session: Session, stmt: Any, opts: dict[str, Any]) -> Any:
-    from hermetic.orm.strategies import prepare_select
+def _prepare_orm_select(
+    session: Session, stmt: Any, opts: dict[str, Any], mapper: Mapper | None = None
+) -> Any:
+    """``mapper``: that of the statement's first entity, when known."""
+    if not strategies._prepare_hooks and not getattr(stmt, "_with_options", None):
+        # nothing to prepare (no hooks, no options, no relationship to join eagerly)
+        if mapper is None:
+            ents = stmt._raw_entities
+            mapper = loading._entity_mapper(ents[0][0]) if ents else None
+        if mapper is None:
+            return stmt
+        mapper._check_configure()
+        if not mapper._has_relationships():
+            return stmt
+    return strategies.prepare_select(session, stmt, opts)
 
-    return prepare_select(session, stmt, opts)
+
+def _get_statement(mapper: Mapper) -> tuple[Any, tuple[str, ...]]:
+    """``session.get()``'s SELECT of a mapper by primary key, with one bound parameter
+    per key column (and their names): built once per mapper, so a get compiles once."""
+    cached = mapper.__dict__.get("_get_stmt")
+    if cached is not None and cached[0] == len(mapper._props):
+        return cached[1]  # type: ignore[no-any-return]
+    from hermetic.sql.elements import bindparam
+    from hermetic.sql.selectable import Select
+
+    names = tuple(f"pk_{i + 1}" for i in range(len(mapper.primary_key)))
+    stmt = Select([mapper.class_])
+    for col, name in zip(mapper.primary_key, names, strict=True):
+        stmt = stmt.where(col == bindparam(name, type_=col.type))
+    mapper.__dict__["_get_stmt"] = (len(mapper._props), (stmt, names))
+    return stmt, names
 
 
 def _relationship_hooks(session: Session) -> list[Any]:
@@ -1236,6 +1324,12 @@ def _mapper_for(entity: Any) -> Mapper:
 
 
 def _normalize_ident(mapper: Mapper, ident: Any) -> tuple[Any, ...]:
+    kind = type(ident)
+    if kind is int or kind is str:  # the usual single-column key, before the ABC checks
+        if len(mapper._pk_keys) == 1:
+            return (ident,)
+    elif kind is tuple and len(ident) == len(mapper._pk_keys):
+        return ident  # type: ignore[no-any-return]
     if isinstance(ident, Mapping):
         try:
             return tuple(ident[k] for k in mapper._pk_keys)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import builtins
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hermetic.orm import exc as orm_exc
@@ -82,6 +82,21 @@ class InstanceState:
         self.insert_order = 0
         self.load_path: Any = None
         self.info_: builtins.dict[Any, Any] | None = None
+
+    # Every slot but obj, mapper, key and session_ref, with the value __init__ gives it.
+    # The row loader (orm/loading.py) builds a loaded object's state from this table
+    # without calling __init__ (per row, the call costs as much as the stores); it checks
+    # that the table covers every other slot, so a new slot must be listed here too.
+    _defaults: tuple[tuple[str, Any], ...] = (
+        ("committed", None),
+        ("modified", False),
+        ("expired", False),
+        ("deleted_flushed", False),
+        ("was_deleted", False),
+        ("insert_order", 0),
+        ("load_path", None),
+        ("info_", None),
+    )
 
     # -- where the object is ---------------------------------------------------------
     @property
@@ -232,22 +247,23 @@ class _AttrStates:
         return list(self._state.mapper._props)
 
 
-class History(tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]):
-    """(added, unchanged, deleted) values of an attribute since it was loaded."""
+class History(tuple[Sequence[Any], Sequence[Any], Sequence[Any]]):
+    """(added, unchanged, deleted) values of an attribute since it was loaded; a part
+    with values is a list, an empty part ``()`` (``History([new], (), [old])``)."""
 
     def __new__(cls, added: Any = (), unchanged: Any = (), deleted: Any = ()) -> History:
-        return tuple.__new__(cls, (tuple(added), tuple(unchanged), tuple(deleted)))
+        return tuple.__new__(cls, (list(added) or (), list(unchanged) or (), list(deleted) or ()))
 
     @property
-    def added(self) -> tuple[Any, ...]:
+    def added(self) -> Sequence[Any]:
         return self[0]
 
     @property
-    def unchanged(self) -> tuple[Any, ...]:
+    def unchanged(self) -> Sequence[Any]:
         return self[1]
 
     @property
-    def deleted(self) -> tuple[Any, ...]:
+    def deleted(self) -> Sequence[Any]:
         return self[2]
 
     def has_changes(self) -> bool:
@@ -256,14 +272,14 @@ class History(tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]):
     def empty(self) -> bool:
         return not (self[0] or self[1] or self[2])
 
-    def sum(self) -> tuple[Any, ...]:
-        return self[0] + self[1] + self[2]
+    def sum(self) -> list[Any]:
+        return [*self[0], *self[1], *self[2]]
 
-    def non_deleted(self) -> tuple[Any, ...]:
-        return self[0] + self[1]
+    def non_deleted(self) -> list[Any]:
+        return [*self[0], *self[1]]
 
-    def non_added(self) -> tuple[Any, ...]:
-        return self[1] + self[2]
+    def non_added(self) -> list[Any]:
+        return [*self[1], *self[2]]
 
 
 class IdentityMap:

@@ -40,6 +40,7 @@ class Change:
     version: tuple[Any, Any] | None = None  # (column key, expected old value)
     depends_on: Any = None  # ident of another change in the same table that must go first
     ident: Any = None  # what depends_on refers to (default: the owner)
+    plain: bool = False  # values are Python values only (no SQL, none known later)
 
 
 @dataclass

@@ -372,6 +372,7 @@ class Pool:
         self._waiters: deque[Any] = deque()
         self._idle_cap = 0
         self._claim_extras_needed = bool(pool_debug or leak_threshold)
+        self._async_bridge = False  # set by the asyncio pools
         # Whether checkouts must look at the connection (pre-ping, recycle, or a
         # server restart was seen); decided once so the common checkout skips it.
         self._health_checks = bool(pre_ping) or recycle >= 0
@@ -439,6 +440,12 @@ class Pool:
             if not known:
                 break
             f = f.f_back
+            if f is None and self._async_bridge:
+                # under asyncio the caller's frames are those of the coroutine that
+                # awaits this greenlet
+                from hermetic._concurrency import awaiting_frame
+
+                f = awaiting_frame()
         if f is None:
             code, line = None, 0
         else:

@@ -127,7 +127,7 @@ class QueuePool(Pool):
             ):
                 self._claim(self._new_record(), proxy, code, line, depth)
                 return
-            waiter = _Waiter(proxy, code, line, depth + 1)
+            waiter = self._waiter_cls(proxy, code, line, depth + 1)
             self._waiters.append(waiter)
             self._n_waits += 1
         self._wait(waiter)
@@ -139,7 +139,7 @@ class QueuePool(Pool):
         try:
             while True:
                 remaining = deadline - _monotonic()
-                if waiter.lock.acquire(timeout=policy.wait_slice(remaining)):
+                if self._block(waiter, policy.wait_slice(remaining)):
                     return  # handed a record
                 if waiter.proxy._rec is not None:
                     return
@@ -173,6 +173,12 @@ class QueuePool(Pool):
             raise
         finally:
             self._wait_time += _monotonic() - start
+
+    _waiter_cls: type[_Waiter] = _Waiter
+
+    def _block(self, waiter: _Waiter, seconds: float) -> bool:
+        """Wait up to ``seconds`` to be handed a record (the only blocking step)."""
+        return waiter.lock.acquire(timeout=seconds)
 
     def _put(self, rec: ConnectionRecord) -> bool:
         if self._waiters:

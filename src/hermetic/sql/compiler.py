@@ -49,7 +49,12 @@ class BindValueError(Exception):
     def describe(self, hide_value: bool = False) -> str:
         shown = "" if hide_value else f" = {_shown(self.value)}"
         where = f" in parameter set {self.index}" if self.index is not None else ""
-        python_type = getattr(self.type, "python_type", object)
+        try:
+            python_type = self.type.python_type
+        except Exception:  # a type may not know its Python type (NotImplementedError)
+            python_type = object
+        if not isinstance(python_type, type):
+            python_type = object
         wanted = (
             f"pass {python_type.__module__ + '.' if python_type.__module__ != 'builtins' else ''}"
             f"{python_type.__qualname__} values"
@@ -63,12 +68,17 @@ class BindValueError(Exception):
         )
 
 
+def _needs_loop(binds: Sequence[BindParameter]) -> Any:
+    raise LookupError("a value that execution_params() must find")
+
+
 class Compiled:
     """One statement rendered for one dialect/paramstyle."""
 
     __slots__ = (
         "_empty_set",
         "_expanded_strings",
+        "_from_binds",
         "_many",
         "_meta_cache",
         "_plan",
@@ -135,6 +145,7 @@ class Compiled:
         # built on first execution (see execution_params / many_params)
         self._plan: tuple[tuple[str, int, BindParameter | None, Any], ...] | None = None
         self._many: Callable[[Sequence[Mapping[str, Any]]], list[Any]] | None = None
+        self._from_binds: Callable[[Sequence[BindParameter]], Any] | None = None
 
     def _set_tuple_binds(self, types: Mapping[str, tuple[Any, ...]], dialect: Any) -> None:
         for name, member_types in types.items():
@@ -190,6 +201,16 @@ class Compiled:
         statement's own bound parameters in traversal order, when it is structurally
         equal to the compiled one; see ``bind_slots``), else the compiled default; then
         its bind processor. A tuple when the paramstyle is positional, else a dict."""
+        if binds is not None and not params:
+            # a structurally equal statement executed again with its own values: the
+            # generated function (the loop below reports any problem)
+            from_binds = self._from_binds
+            if from_binds is None:
+                from_binds = self._from_binds = self._build_from_binds()
+            try:
+                return from_binds(binds)
+            except Exception:
+                pass
         plan = self._plan
         if plan is None:
             plan = self._build_plan()
@@ -216,6 +237,37 @@ class Compiled:
             else:
                 named[name] = value
         return tuple(values) if positional else named
+
+    def _build_from_binds(self) -> Callable[[Sequence[BindParameter]], Any]:
+        """``execution_params(binds, None)`` as straight-line generated code: each value
+        from its slot of ``binds`` (or the compiled constant default), then its
+        processor. Raises (for the loop to report) when a value is required."""
+        plan = self._plan
+        if plan is None:
+            plan = self._build_plan()
+        namespace: dict[str, Any] = {}
+        lines = ["def from_binds(binds):"]
+        for i, (_name, slot, default, proc) in enumerate(plan):
+            if slot >= 0:
+                lines.append(f"    b = binds[{slot}]")
+                lines.append(f"    v{i} = b.value if b.callable is None else b.callable()")
+            elif default is not None and default.callable is None:
+                namespace[f"_d{i}"] = default.value
+                lines.append(f"    v{i} = _d{i}")
+            else:  # required, or a callable default: the loop handles it
+                return _needs_loop
+            if proc is not None:
+                namespace[f"_p{i}"] = proc
+                lines.append(f"    v{i} = _p{i}(v{i})")
+        values = [f"v{i}" for i in range(len(plan))]
+        if self.positional:
+            lines.append("    return (" + "".join(v + ", " for v in values) + ")")
+        else:
+            pairs = ", ".join(f"{entry[0]!r}: {v}" for entry, v in zip(plan, values, strict=True))
+            lines.append("    return {" + pairs + "}")
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, "<hermetic execution parameters>", "exec"), namespace)
+        return namespace["from_binds"]  # type: ignore[no-any-return]
 
     def many_params(self, params: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Driver-ready parameter sets for executemany: one generated list
@@ -992,7 +1044,12 @@ class SQLCompiler:
             state.write(" LEFT OUTER JOIN ")
         else:
             state.write(" JOIN ")
-        self.process(join.right, state)
+        if join.right.__visit_name__ == "join":  # right-nested: a JOIN (b JOIN c ON ..) ON ..
+            state.write("(")
+            self.process(join.right, state)
+            state.write(")")
+        else:
+            self.process(join.right, state)
         state.write(" ON ")
         self.process(join.onclause, state)
 

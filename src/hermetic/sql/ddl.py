@@ -27,7 +27,7 @@ from hermetic.sql.compiler import (
     _State,
     quote_identifier,
 )
-from hermetic.sql.elements import TextClause
+from hermetic.sql.elements import ColumnClause, TextClause, UnaryExpression
 from hermetic.sql.schema import (
     CheckConstraint,
     Column,
@@ -463,7 +463,9 @@ class DDLCompiler:
             if sql:
                 lines.append(sql)
         head = "CREATE TABLE IF NOT EXISTS " if create.if_not_exists else "CREATE TABLE "
-        return head + self._table_name(table) + " (\n\t" + ",\n\t".join(lines) + "\n)"
+        sql = head + self._table_name(table) + " (\n\t" + ",\n\t".join(lines) + "\n)"
+        post = getattr(self.dialect, "post_create_table", None)  # WITHOUT ROWID ...
+        return sql + post(table) if post is not None else sql
 
     def _table_constraints(
         self, table: Table, include_fks: list[ForeignKeyConstraint] | None
@@ -514,12 +516,15 @@ class DDLCompiler:
             # Column("x", ForeignKey("t.id")): the type of the referenced column
             type_ = next(iter(col.foreign_keys)).column.type
         type_sql = self.types.process(type_)
+        serial = False
         if _is_autoincrement(col):
             affinity = col.type._type_affinity.__visit_name__
+            serial = affinity in self.dialect.ddl_serial_types
             type_sql = self.dialect.ddl_serial_types.get(affinity, type_sql)
         sql = f"{quote_identifier(col.name)} {type_sql}"
         default = col.server_default
-        if isinstance(default, DefaultClause):
+        # a SERIAL brings its own default (a reflected one names the old sequence)
+        if isinstance(default, DefaultClause) and not serial:
             sql += " DEFAULT " + self.default_sql(default.arg)
         if not col.nullable:
             sql += " NOT NULL"
@@ -602,17 +607,27 @@ class DDLCompiler:
         sql += f"{self._index_name(index)} ON {self._table_name(table)}"
         if options.get("using"):
             sql += f" USING {options['using']}"
-        exprs = []
-        for e in index.expressions:
-            if isinstance(e, Column):
-                exprs.append(quote_identifier(e.name))
-            else:
-                exprs.append("(" + self.exprs.inline(e) + ")")
-        sql += " (" + ", ".join(exprs) + ")"
+        sql += " (" + ", ".join(self._index_element(e) for e in index.expressions) + ")"
+        include = options.get("include")
+        if include:
+            names = [c if isinstance(c, str) else c.name for c in include]
+            sql += " INCLUDE (" + ", ".join(quote_identifier(n) for n in names) + ")"
         where = options.get("where")
         if where is not None:
+            where = TextClause(where) if isinstance(where, str) else where
             sql += " WHERE " + self.exprs.inline(where)
         return sql
+
+    def _index_element(self, e: Any) -> str:
+        """A column by name, an expression in parentheses, either followed by its
+        ASC / DESC / NULLS FIRST / NULLS LAST."""
+        if isinstance(e, Column):
+            return quote_identifier(e.name)
+        if isinstance(e, UnaryExpression) and e.operator is None and e.modifier is not None:
+            return self._index_element(e.element) + " " + e.modifier.sql
+        if isinstance(e, ColumnClause) and e.is_literal:
+            return "(" + e.name + ")"
+        return "(" + self.exprs.inline(e) + ")"
 
     def visit_drop_index(self, drop: DropIndex) -> str:
         index = drop.element

@@ -49,6 +49,17 @@ def _type_key(t: Any) -> Any:
     return key
 
 
+class _ColumnKey:
+    """A column's memoized key and the table it was computed for (copies of a column
+    drop ``_key_memo``; a column moved to another table recomputes it)."""
+
+    __slots__ = ("key", "table")
+
+    def __init__(self, table: Any, key: tuple[Any, ...]) -> None:
+        self.table = table
+        self.key = key
+
+
 class KeyedElement(ClauseElement):
     """An element with a structural cache key (see the module docstring)."""
 
@@ -96,10 +107,20 @@ def _build_keyfn(cls: type) -> Any:
     parts = ["_cls"]
     parts += [f"self.{a}" for a in key_attrs]
     for i, a in enumerate(traverse):
+        # (lists are walked by an inline loop: a comprehension would make a function
+        # object and a frame per list)
         lines += [
             f"    v = self.{a}",
             "    if v.__class__ is list or v.__class__ is tuple:",
-            f"        k{i} = tuple([c._gen_key(binds) for c in v]) if v else ()",
+            "        if not v:",
+            f"            k{i} = ()",
+            "        elif len(v) == 1:",
+            f"            k{i} = (v[0]._gen_key(binds),)",
+            "        else:",
+            "            ks = []",
+            "            for c in v:",
+            "                ks.append(c._gen_key(binds))",
+            f"            k{i} = tuple(ks)",
             "    elif v is None:",
             f"        k{i} = None",
             "    elif isinstance(v, (list, tuple)):",
@@ -118,17 +139,23 @@ def _build_keyfn(cls: type) -> Any:
     return keyfn
 
 
+# Values that are plainly values (no SQL element, no ORM attribute): a comparison such as
+# ``col == 5``, built for every execution, skips the other checks for them.
+_PLAIN_VALUES = frozenset({int, str, float, bool, bytes})
+
+
 def _coerce(value: Any, like: ColumnElement | None = None) -> ColumnElement:
     """A Python value becomes a bound parameter typed after ``like``; elements pass."""
-    if isinstance(value, ColumnElement):
-        return value
-    clause_element = getattr(value, "__clause_element__", None)
-    if clause_element is not None:  # an ORM attribute (``User.name``) or entity
-        return _coerce(clause_element(), like)
-    if isinstance(value, ClauseElement) and hasattr(value, "self_group"):
-        return value  # type: ignore[return-value]
-    if value is None:
-        return Null()
+    if value.__class__ not in _PLAIN_VALUES:
+        if isinstance(value, ColumnElement):
+            return value
+        clause_element = getattr(value, "__clause_element__", None)
+        if clause_element is not None:  # an ORM attribute (``User.name``) or entity
+            return _coerce(clause_element(), like)
+        if isinstance(value, ClauseElement) and hasattr(value, "self_group"):
+            return value  # type: ignore[return-value]
+        if value is None:
+            return Null()
     type_ = like.type if like is not None and like.type is not sqltypes.NULLTYPE else None
     name = getattr(like, "key", None) or "param"
     return BindParameter(name, value, type_=type_, unique=True)
@@ -157,7 +184,7 @@ class ColumnElement(KeyedElement):
             left, right = right, left
         if type_ is None:
             type_ = (
-                sqltypes.Boolean()
+                sqltypes.BOOLEANTYPE  # (types are immutable: one instance serves all)
                 if op.is_comparison
                 else (left.type if left.type is not sqltypes.NULLTYPE else right.type)
             )
@@ -186,11 +213,13 @@ class ColumnElement(KeyedElement):
         return self._bin(ops.ge, other)
 
     def __add__(self, other: Any) -> BinaryExpression:
-        if isinstance(self.type, sqltypes.String) and not isinstance(other, ColumnElement):
+        if isinstance(self.type, sqltypes.String) and _concatenates_with(other):
             return self._bin(ops.concat_op, other)
         return self._bin(ops.add, other)
 
     def __radd__(self, other: Any) -> BinaryExpression:
+        if isinstance(self.type, sqltypes.String) and _concatenates_with(other):
+            return self._bin(ops.concat_op, other, reverse=True)
         return self._bin(ops.add, other, reverse=True)
 
     def __sub__(self, other: Any) -> BinaryExpression:
@@ -417,7 +446,9 @@ class BindParameter(ColumnElement):
             else:
                 self.type = sqltypes.type_for_value(value)
         else:
-            self.type = sqltypes.to_instance(type_)
+            self.type = (
+                type_ if isinstance(type_, sqltypes.TypeEngine) else sqltypes.to_instance(type_)
+            )
         self.expanding = expanding
         self.unique = unique
 
@@ -461,16 +492,16 @@ class ColumnClause(ColumnElement):
         t = self.table
         return None if t is None else (getattr(t, "schema", None), t.name)
 
-    _key_memo: tuple[Any, tuple[Any, ...]] | None = None
+    _key_memo: _ColumnKey | None = None
 
     def _gen_key(self, binds: list[BindParameter]) -> tuple[Any, ...]:
         # Columns are leaves reused by every statement that names them: their key is
         # computed once (per owning table: CTEs re-home their columns).
         memo = self._key_memo
-        if memo is not None and memo[0] is self.table:
-            return memo[1]
+        if memo is not None and memo.table is self.table:
+            return memo.key
         key = _structural_key(self, binds)
-        self._key_memo = (self.table, key)
+        self._key_memo = _ColumnKey(self.table, key)
         return key
 
     def __repr__(self) -> str:
@@ -493,7 +524,7 @@ class BinaryExpression(ColumnElement):
         between = operator is ops.between_op or operator is ops.not_between_op
         self.right = right if between else right.self_group(operator)
         self.operator = operator
-        self.type = sqltypes.to_instance(type_)
+        self.type = type_ if isinstance(type_, sqltypes.TypeEngine) else sqltypes.to_instance(type_)
         self.precedence = operator.precedence
 
     def self_group(self, against: ops.Operator | None = None) -> ColumnElement:
@@ -657,6 +688,14 @@ class UnaryExpression(ColumnElement):
 
     def nulls_last(self) -> UnaryExpression:
         return UnaryExpression(self, modifier=ops.nulls_last_op)
+
+
+def _concatenates_with(other: Any) -> bool:
+    """``string_expr + other`` means ``||`` when ``other`` is a plain value or a string
+    (or untyped) expression: ``first + " " + last`` concatenates all three."""
+    if not isinstance(other, ColumnElement):
+        return True
+    return isinstance(other.type, sqltypes.String) or other.type is sqltypes.NULLTYPE
 
 
 class Label(ColumnElement):

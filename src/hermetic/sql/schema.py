@@ -99,6 +99,34 @@ class MetaData:
 
         SchemaDropper.run(bind, self, tables, checkfirst)
 
+    def reflect(
+        self,
+        bind: Any,
+        schema: str | None = None,
+        views: bool = False,
+        only: Any = None,
+        extend_existing: bool = False,
+        autoload_replace: bool = True,
+        resolve_fks: bool = True,
+        **dialect_kwargs: Any,
+    ) -> None:
+        """Load the tables of ``schema`` (default: this MetaData's, else the database's
+        default) from ``bind``: all of them, those named in ``only``, or those for which
+        ``only(name, metadata)`` is true; views too with ``views=True``. Tables already
+        here are skipped unless ``extend_existing=True``."""
+        from hermetic.inspection import inspect
+
+        inspect(bind)._reflect_metadata(
+            self,
+            schema,
+            views,
+            only,
+            extend_existing,
+            autoload_replace,
+            resolve_fks,
+            dialect_kwargs,
+        )
+
 
 # -- defaults ----------------------------------------------------------------------------
 
@@ -743,7 +771,9 @@ class Table(TableClause):
             raise exc.ArgumentError(
                 f"Table({name!r}, ...) takes a MetaData as its second argument, got {metadata!r}"
             )
-        schema = kw.get("schema", metadata.schema)
+        schema = kw.get("schema")
+        if schema is None:
+            schema = metadata.schema
         existing = metadata.tables.get(_fullname(name, schema))
         if existing is not None:
             if args and not (kw.get("extend_existing") or kw.get("keep_existing")):
@@ -766,11 +796,21 @@ class Table(TableClause):
         comment: str | None = None,
         info: dict[Any, Any] | None = None,
         quote: bool | None = None,
+        autoload_with: Any = None,
+        autoload_replace: bool = True,
+        include_columns: Iterable[str] | None = None,
+        resolve_fks: bool = True,
+        _extend_on: Any = None,
+        _reflect_info: Any = None,
         **dialect_kw: Any,
     ) -> None:
+        reflect = (include_columns, autoload_replace, resolve_fks, _extend_on, _reflect_info)
         if self._initialized:
             if extend_existing:
-                self._extend(args)
+                if autoload_with is not None:
+                    self._autoload(autoload_with, args, *reflect)
+                else:
+                    self._extend(args)
             return
         self._initialized = True
         super().__init__(name, schema=schema if schema is not None else metadata.schema)
@@ -785,7 +825,42 @@ class Table(TableClause):
         self._constraints: list[Constraint] = [self.primary_key]
         self._indexes: list[Index] = []
         metadata._add_table(self)
-        self._extend(args)
+        if autoload_with is None:
+            self._extend(args)
+            return
+        try:
+            self._autoload(autoload_with, args, *reflect)
+        except BaseException:
+            metadata.remove(self)
+            raise
+
+    def _autoload(
+        self,
+        bind: Any,
+        args: Iterable[Any],
+        include_columns: Iterable[str] | None,
+        autoload_replace: bool,
+        resolve_fks: bool,
+        extend_on: Any,
+        reflect_info: Any,
+    ) -> None:
+        """Reflect this table from ``bind`` (an Engine, a Connection or an Inspector);
+        Column objects among ``args`` replace the reflected columns of the same name."""
+        from hermetic.inspection import inspect
+
+        args = list(args)
+        overrides = {a.name: a for a in args if isinstance(a, Column)}
+        exclude = [] if autoload_replace else [c.name for c in self._column_list]
+        inspect(bind).reflect_table(
+            self,
+            None if include_columns is None else list(include_columns),
+            exclude,
+            resolve_fks,
+            _extend_on=extend_on,
+            _reflect_info=reflect_info,
+            _overrides=overrides,
+        )
+        self._extend([a for a in args if not isinstance(a, Column) or a.name in overrides])
 
     @property
     def fullname(self) -> str:
@@ -798,6 +873,10 @@ class Table(TableClause):
     @property
     def indexes(self) -> set[Index]:
         return set(self._indexes)
+
+    @property
+    def foreign_key_constraints(self) -> set[ForeignKeyConstraint]:
+        return {c for c in self._constraints if isinstance(c, ForeignKeyConstraint)}
 
     def _extend(self, args: Iterable[Any]) -> None:
         later: list[Any] = []
@@ -876,8 +955,9 @@ class Table(TableClause):
     def append_constraint(self, constraint: Constraint) -> None:
         if isinstance(constraint, PrimaryKeyConstraint):
             constraint._set_parent(self)
+            keys = {id(c) for c in constraint._cols}  # `in` a list would build SQL (==)
             for col in self._column_list:
-                col.primary_key = col in constraint._cols
+                col.primary_key = id(col) in keys
                 if col.primary_key and col.nullable is True:
                     col.nullable = False
             self._constraints = [c for c in self._constraints if c is not self.primary_key]

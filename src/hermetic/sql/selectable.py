@@ -53,6 +53,10 @@ class ColumnCollection:
                 f"No column {key!r}; the columns are {', '.join(self._cols) or 'none'}"
             ) from None
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """The column with this key, or ``default``."""
+        return self._cols.get(key, default)
+
     def __getitem__(self, key: str | int) -> ColumnElement:
         if isinstance(key, int):
             return list(self._cols.values())[key]
@@ -71,17 +75,21 @@ class ColumnCollection:
         return list(self._cols)
 
 
-def _join_target(target: Any, onclause: Any) -> tuple[Any, Any]:
+def _join_target(target: Any, onclause: Any) -> tuple[Any, Any, Any]:
     """An ORM relationship attribute (``User.addresses``) names both the table to join
-    and the ON clause."""
+    and the ON clause; a many-to-many also names the table to join on the way
+    (``via``: (secondary table, its ON clause), or None)."""
     relationship = getattr(target, "_sa_join_target", None)
     if relationship is not None:
-        entity, on = relationship()
-        return entity, (on if onclause is None else onclause)
+        found = relationship()
+        if onclause is not None:
+            return found[0], onclause, None
+        return found[0], found[1], found[2] if len(found) > 2 else None
     onclause_rel = getattr(onclause, "_sa_join_target", None)
     if onclause_rel is not None:  # join(Address, User.addresses)
-        return target, onclause_rel()[1]
-    return target, onclause
+        found = onclause_rel()
+        return target, found[1], found[2] if len(found) > 2 else None
+    return target, onclause, None
 
 
 def _as_from(obj: Any) -> FromClause:
@@ -492,6 +500,15 @@ class Select(SelectBase):
                 else:
                     self._raw_columns.append(e_el)
                 self._raw_entities += ((e, start, len(self._raw_columns)),)
+                # an inheriting class's attribute brings its class's FROM (joined
+                # inheritance) and criteria (single-table inheritance)
+                extras = getattr(e, "_sa_select_extras", None)
+                if extras is not None:
+                    from_, criteria = extras()
+                    if from_ is not None and from_ not in self._from_obj:
+                        self._from_obj.append(from_)
+                    if criteria is not None and not any(c is criteria for c in self._where):
+                        self._where.append(criteria)
             elif isinstance(e, FromClause):
                 self._raw_columns.extend(e.c)
             elif isinstance(e, ColumnElement):
@@ -504,8 +521,10 @@ class Select(SelectBase):
 
     def _generate(self) -> Select:
         new = Select.__new__(Select)
-        new.__dict__ = self.__dict__.copy()
-        new.__dict__.pop("_compiled_cache", None)
+        # (one local dict, lists copied by slicing: this runs for every .where() of a
+        # statement built per execution)
+        d = self.__dict__.copy()
+        d.pop("_compiled_cache", None)
         for attr in (
             "_raw_columns",
             "_from_obj",
@@ -517,7 +536,8 @@ class Select(SelectBase):
             "_for_update_of",
             "_correlate",
         ):
-            new.__dict__[attr] = list(self.__dict__[attr])
+            d[attr] = d[attr][:]
+        new.__dict__ = d
         return new
 
     @property
@@ -540,6 +560,8 @@ class Select(SelectBase):
             target = getattr(target, "_orm_entity", None) or target
         elif self._raw_entities:
             target = self._raw_entities[0][0]
+            # an ORM attribute (select(User.id)) stands for its entity
+            target = getattr(target, "_sa_filter_by_target", None) or target
         elif self._from_obj:
             target = self._from_obj[0]
         else:
@@ -664,6 +686,12 @@ class Select(SelectBase):
             (e, start + offset, stop + offset) for e, start, stop in added._raw_entities
         )
         new._raw_columns.extend(added._raw_columns)
+        for from_ in added._from_obj:  # mapped entities' FROMs and criteria
+            if from_ not in new._from_obj:
+                new._from_obj.append(from_)
+        for criteria in added._where:
+            if not any(c is criteria for c in new._where):
+                new._where.append(criteria)
         return new
 
     def with_only_columns(self, *entities: Any) -> Select:
@@ -677,7 +705,7 @@ class Select(SelectBase):
         self, target: FromClause, onclause: Any = None, *, isouter: bool = False, full: bool = False
     ) -> Select:
         """Join ``target`` to the last FROM (the leftmost table selected, or the last join)."""
-        target, onclause = _join_target(target, onclause)
+        target, onclause, via = _join_target(target, onclause)
         new = self._generate()
         if new._from_obj:
             left = new._from_obj.pop()
@@ -688,6 +716,8 @@ class Select(SelectBase):
                     "Nothing to join from: select some columns first, or use join_from()"
                 )
             left = froms[0]
+        if via is not None:
+            left = Join(left, via[0], via[1], isouter, full)
         new._from_obj.append(Join(left, target, onclause, isouter, full))
         return new
 
@@ -703,8 +733,10 @@ class Select(SelectBase):
         isouter: bool = False,
         full: bool = False,
     ) -> Select:
-        right, onclause = _join_target(right, onclause)
+        right, onclause, via = _join_target(right, onclause)
         new = self._generate()
+        if via is not None:
+            left = Join(left, via[0], via[1], isouter, full)
         new._from_obj.append(Join(left, right, onclause, isouter, full))
         return new
 

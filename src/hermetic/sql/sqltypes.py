@@ -1010,7 +1010,9 @@ def _to_str(v: Any) -> Any:
 
 
 def _to_uuid(v: Any) -> Any:
-    return None if v is None else _uuid.UUID(v)
+    if v is None or isinstance(v, _uuid.UUID):
+        return v
+    return _uuid.UUID(str(v))
 
 
 class Uuid(TypeEngine):

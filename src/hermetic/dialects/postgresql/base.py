@@ -31,6 +31,20 @@ _DRIVER_TRAITS: dict[str, dict[str, bool]] = {
         "driver_decodes_json": True,
         "driver_returns_ip_objects": True,
     },
+    "psycopg_async": {
+        "driver_binds_uuid": True,
+        "driver_returns_uuid": True,
+        "driver_decodes_json": True,
+        "driver_returns_ip_objects": True,
+    },
+    # asyncpg: uuid.UUID (a subclass) both ways, json decoded by the codec the driver
+    # adapter registers, inet/cidr as ipaddress objects
+    "asyncpg": {
+        "driver_binds_uuid": True,
+        "driver_returns_uuid": True,
+        "driver_decodes_json": True,
+        "driver_returns_ip_objects": True,
+    },
     "psycopg2": {
         # psycopg2 registers json/jsonb loaders by default, but not uuid (str both
         # ways unless extras.register_uuid() is called) and returns bytea as memoryview
@@ -95,6 +109,12 @@ class PGDialect(Dialect):
             "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
             f"WHERE c.relname = :name AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {where}"
         )
+
+    def reflector(self) -> Any:
+        """The catalog queries behind ``inspect(engine)`` (dialects/postgresql/reflection.py)."""
+        from hermetic.dialects.postgresql.reflection import PGReflector
+
+        return PGReflector(self)
 
     def has_type_sql(self, schema: str | None) -> str | None:
         where = "n.nspname = :schema" if schema is not None else "pg_type_is_visible(t.oid)"

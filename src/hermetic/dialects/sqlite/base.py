@@ -54,6 +54,23 @@ class SQLiteDialect(Dialect):
         {"PRAGMA", "VACUUM", "ATTACH", "DETACH"}
     )
 
+    def reflector(self) -> Any:
+        """The catalog queries behind ``inspect(engine)`` (dialects/sqlite/reflection.py)."""
+        from hermetic.dialects.sqlite.reflection import SQLiteReflector
+
+        return SQLiteReflector(self)
+
+    def post_create_table(self, table: Any) -> str:
+        """Table options after CREATE TABLE's parenthesis: ``WITHOUT ROWID`` for
+        ``sqlite_with_rowid=False``, ``STRICT`` for ``sqlite_strict=True``."""
+        options = table.dialect_options.get("sqlite", {})
+        words = []
+        if options.get("with_rowid", True) is False:
+            words.append("WITHOUT ROWID")
+        if options.get("strict"):
+            words.append("STRICT")
+        return " " + ", ".join(words) if words else ""
+
     def empty_set_expression(self, type_: Any) -> str:
         width = len(type_) if isinstance(type_, tuple) else 1
         return "SELECT " + ", ".join(["1"] * width) + " FROM (SELECT 1) WHERE 1!=1"
