@@ -35,6 +35,16 @@ PROGRAMS: tuple[str, ...] = (
     "s001_detached_merge",
     "s001_n_plus_one_eager",
     "s001_engine_logging",
+    "s002_database_module",
+    "s002_env_async_engine",
+    "s003_async_models_crud",
+    "s003_bulk_update_flush",
+    "s003_detached_after_commit",
+    "s003_eager_loading",
+    "s003_fastapi_routes",
+    "s003_pool_tuning",
+    "s003_pytest_fixture",
+    "s003_text_reflection",
 )
 
 
