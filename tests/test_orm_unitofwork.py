@@ -130,6 +130,20 @@ def test_planner_orders_rows_of_a_self_referencing_table() -> None:
     assert owners == [child, parent]  # children deleted first
 
 
+def test_planner_sends_a_tree_as_one_batch_per_level() -> None:
+    root, a, b, a1, a2, b1 = (object() for _ in range(6))
+    inserts = [
+        Change(t_c, {"b_id": 1}, owner=root),
+        Change(t_c, {"b_id": 1}, owner=a, depends_on=root),
+        Change(t_c, {"b_id": 1}, owner=a1, depends_on=a),
+        Change(t_c, {"b_id": 1}, owner=a2, depends_on=a),
+        Change(t_c, {"b_id": 1}, owner=b, depends_on=root),
+        Change(t_c, {"b_id": 1}, owner=b1, depends_on=b),
+    ]
+    plan = plan_flush(inserts, [], [])
+    assert [[c.owner for c in batch.changes] for batch in plan] == [[root], [a, b], [a1, a2, b1]]
+
+
 def test_planner_unrelated_tables_and_empty_input() -> None:
     assert plan_flush([], [], []) == []
     plan = plan_flush([Change(t_x, {"id": 1}), Change(t_a, {"id": 1})], [], [])

@@ -75,28 +75,29 @@ def _table_order(tables: Sequence[Table]) -> list[Table]:
 
 
 def _self_ordered(changes: list[Change]) -> list[Change]:
-    """Rows of one table ordered so a row goes after the row it depends on."""
+    """Rows of one table ordered so a row goes after the row it depends on: by level
+    (rows depending on nothing here first, then their dependents ...), keeping the
+    session's order within a level, so that a tree goes out as one batch per level."""
     if not any(c.depends_on is not None for c in changes):
         return changes
     by_owner = {id(c.ident if c.ident is not None else c.owner): c for c in changes}
-    done: set[int] = set()
-    out: list[Change] = []
+    depth: dict[int, int] = {}
 
-    def visit(c: Change, trail: set[int]) -> None:
-        if id(c) in done:
-            return
-        if id(c) in trail:
-            return  # a cycle: the caller breaks it with a post-update
-        trail.add(id(c))
+    def level(c: Change, trail: set[int]) -> int:
+        known = depth.get(id(c))
+        if known is not None:
+            return known
         dep = by_owner.get(id(c.depends_on)) if c.depends_on is not None else None
-        if dep is not None and dep is not c:
-            visit(dep, trail)
-        done.add(id(c))
-        out.append(c)
+        if dep is None or dep is c or id(c) in trail:
+            value = 0  # no dependency here, or a cycle (broken by a post-update)
+        else:
+            trail.add(id(c))
+            value = level(dep, trail) + 1
+        depth[id(c)] = value
+        return value
 
-    for c in changes:
-        visit(c, set())
-    return out
+    order = {id(c): i for i, c in enumerate(changes)}
+    return sorted(changes, key=lambda c: (level(c, set()), order[id(c)]))
 
 
 def _batches(kind: str, table: Table, changes: list[Change]) -> list[Batch]:
