@@ -221,3 +221,10 @@ def test_pg_messages() -> None:
     problem = driver.bind_problem(Exception("smallint out of range"))
     assert problem is not None and problem.matches is not None
     assert problem.matches(40_000) and not problem.matches(4)
+
+
+def test_missing_value_in_executemany_names_the_set(engine: Engine, table: Table) -> None:
+    err = _fails(engine, insert(table), [{"id": 1, "name": "a"}, {"id": 2}])
+    assert isinstance(err.orig, exc.InvalidRequestError)
+    assert "bind parameter 'name' in parameter set 1;" in str(err)
+    assert err.code == "cd3x"

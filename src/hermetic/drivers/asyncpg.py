@@ -145,7 +145,7 @@ class _Cursor(AdaptedCursor):
                 description = tuple(
                     (a.name, a.type.oid, None, None, None, None, None) for a in attrs
                 )
-                rows = [tuple(r) for r in records]
+                rows = list(map(tuple, records))
                 status = stmt.get_statusmsg()
                 return description, rows, _rowcount(status) if status else len(rows), None
             await stmt.fetch(*args)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from hermetic.engine.events import ENGINE_EVENTS, ExceptionContext, ExecutionCon
 from hermetic.engine.result import CursorResult, ResultMetaData
 from hermetic.event.base import Dispatch
 from hermetic.pool.base import POOL_EVENTS, Pool, PoolProxiedConnection
+from hermetic.sql.base import Executable
 from hermetic.sql.compiler import BindValueError, Compiled, _shown, compile_textual
 
 if TYPE_CHECKING:
@@ -40,6 +42,8 @@ log = logging.getLogger("hermetic.engine.Engine")
 _INFO = logging.INFO
 _DEBUG = logging.DEBUG
 _PERCENT = frozenset({"pyformat", "format"})
+# The executables whose execution is _execute_clauseelement itself.
+_PLAIN_EXECUTE = Executable._execute_on_connection
 
 
 def _is_many(params: Any) -> bool:
@@ -464,6 +468,9 @@ class Connection:
     ) -> CursorResult:
         """Run a statement (``text()``, ``select()`` ...) with parameters: a dict, or a list
         of dicts to run it once per dict (executemany)."""
+        if getattr(type(statement), "_execute_on_connection", None) is _PLAIN_EXECUTE:
+            # (select(), text() ...: one call fewer)
+            return self._execute_clauseelement(statement, parameters, execution_options)
         try:
             meth = statement._execute_on_connection
         except AttributeError:
@@ -681,8 +688,10 @@ class Connection:
         rest is :meth:`_execute_context_full`."""
         dbapi = self._dbapi
         transaction = self._transaction
-        if dbapi is None or transaction is None or not transaction.is_valid:
+        if dbapi is None or (transaction is not None and not transaction.is_valid):
             return self._execute_context_full(statement, parameters, many, compiled, opts)
+        if transaction is None:
+            self._autobegin()
         engine = self.engine
         dispatch = engine.dispatch
         if (
@@ -739,7 +748,15 @@ class Connection:
         if driver.builds_rows:
             result._fetch_rows = driver.fetchall_rows
         if 0 <= result.rowcount <= driver.prefetch_rows:
-            result._prefetch(cursor.fetchall())
+            # a small client-side result: read it now and keep the cursor for the next
+            # execute (CursorResult._prefetch, inlined: the cursor is this connection's)
+            result._buffer = deque(cursor.fetchall())
+            result.cursor = None
+            result._release_cursor = None
+            if driver.reuse_cursors and self._spare_cursor is None:
+                self._spare_cursor = cursor
+            else:
+                cursor.close()
         return result
 
     def _execute_context_full(

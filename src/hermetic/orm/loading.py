@@ -507,6 +507,23 @@ def _column_getter(index: int) -> Callable[[Any], Any]:
     return get
 
 
+def load_by_key(session: Session, mapper: Mapper, stmt: Any, params: dict[str, Any]) -> Any:
+    """``session.get()``'s SELECT by key, for a plain mapper (no relationships, hooks or
+    listeners; the caller checks): ``session.execute(stmt, params).scalars().first()``
+    step by step, without building the ORM result objects."""
+    session._autoflush()
+    conn = session._conn(mapper)
+    mapper._check_configure()
+    result = conn.execute(stmt, params)
+    plan = _plan_for(stmt, result)
+    _, entity_mapper, start, stop = plan.items[0]
+    load = _fast_entity_loader(session, entity_mapper, start, stop, False) or _entity_loader(
+        session, entity_mapper, start, stop, False
+    )
+    row = result.first()
+    return None if row is None else load(row)
+
+
 def load_on_pk(
     session: Session, mapper: Mapper, ident: tuple[Any, ...], keys: Sequence[str] | None
 ) -> Any:

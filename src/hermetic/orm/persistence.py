@@ -23,6 +23,8 @@ import gc
 import inspect as _inspect
 import itertools
 import operator
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +43,14 @@ if TYPE_CHECKING:
     from hermetic.engine.base import Connection
     from hermetic.orm.session import Session
 
-_CHUNK_PARAMS = 30000  # stay under SQLite's 32766 bound parameters per statement
+# Rows per multi-row INSERT: up to 1000, and up to 3000 bound parameters (SQLite allows
+# 32766; PostgreSQL 65535). Each statement shape is kept compiled (see _multirow_insert),
+# about 0.6 KB per parameter: the cap keeps one shape near 2 MB.
+_CHUNK_PARAMS = 3000
 _CHUNK_ROWS = 1000
+# compiled multi-row INSERT shapes kept: up to this many parameters in all (~35 MB),
+# the least recently used dropped first
+_MULTIROW_KEPT_PARAMS = 60000
 
 
 class LateValue:
@@ -504,11 +512,12 @@ def _run_insert(ctx: _FlushContext, batch: Batch) -> None:
 
 def _chunk_size(remaining: int, per: int) -> int:
     """Rows in the next multi-row INSERT: ``per`` while that many remain; then the
-    remainder when small, else its largest power of two, so that a table's statements
-    come in few sizes (each is built and compiled once; see _multirow_insert)."""
+    remainder when small (a small flush is one statement), else its largest power of
+    two, so that a table's statements come in few sizes (each is built and compiled
+    once; see _multirow_insert)."""
     if remaining >= per:
         return per
-    if remaining < 64:
+    if remaining <= 64:
         return remaining
     return 1 << (remaining.bit_length() - 1)
 
@@ -521,21 +530,39 @@ def _multirow_insert(
     per table, columns, row count and RETURNING: executing it again is a lookup of its
     compiled form (no statement to build or key per chunk), the values going through
     the columns' bind processors as for any statement."""
-    ck = ("im", table, keys, nrows, returning)
-    found = _stmt_cache.get(ck)
-    if found is None:
-        cols = [table.c[k] for k in keys]
-        names = tuple(f"r{j}_{i}" for j in range(nrows) for i in range(len(keys)))
-        values = [
-            {
-                k: bindparam(f"r{j}_{i}", type_=c.type)
-                for i, (k, c) in enumerate(zip(keys, cols, strict=True))
-            }
-            for j in range(nrows)
-        ]
-        stmt = insert(table).values(values).returning(*[table.c[k] for k in returning])
-        found = _stmt_cache[ck] = (stmt, names)
+    global _multirow_params
+    ck = (table, keys, nrows, returning)
+    with _multirow_lock:  # sessions of several threads may flush at once
+        found = _multirow_cache.get(ck)
+        if found is not None:
+            _multirow_cache.move_to_end(ck)
+            return found
+    # built outside the lock (two threads may each build a new shape once)
+    cols = [table.c[k] for k in keys]
+    names = tuple(f"r{j}_{i}" for j in range(nrows) for i in range(len(keys)))
+    values = [
+        {
+            k: bindparam(f"r{j}_{i}", type_=c.type)
+            for i, (k, c) in enumerate(zip(keys, cols, strict=True))
+        }
+        for j in range(nrows)
+    ]
+    stmt = insert(table).values(values).returning(*[table.c[k] for k in returning])
+    found = (stmt, names)
+    with _multirow_lock:
+        if ck not in _multirow_cache:
+            _multirow_cache[ck] = found
+            _multirow_params += len(names)
+            while _multirow_params > _MULTIROW_KEPT_PARAMS and len(_multirow_cache) > 1:
+                _multirow_params -= len(_multirow_cache.popitem(last=False)[1][1])
     return found
+
+
+_multirow_params = 0  # parameters of the shapes in _multirow_cache
+_multirow_lock = threading.Lock()
+
+
+_multirow_cache: OrderedDict[tuple[Any, ...], tuple[Any, tuple[str, ...]]] = OrderedDict()
 
 
 def _flat_params(
@@ -632,8 +659,6 @@ def _insert_plain(
         return None
     table, pk_col, pk_attr, attrs, ckeys = shape
     values_of = operator.itemgetter(*attrs)
-    single = len(attrs) == 1
-    not_plain = _NOT_PLAIN
     rows: list[Any] = []
     append = rows.append
     try:
@@ -643,33 +668,31 @@ def _insert_plain(
             d = obj.__dict__
             if d.get(pk_attr) is not None:
                 return None
-            row = values_of(d)  # KeyError: an attribute never set (a default applies)
-            if single:
-                if isinstance(row, not_plain):
-                    return None
-            elif any(map(isinstance, row, itertools.repeat(not_plain, len(row)))):
-                return None
-            append(row)
+            append(values_of(d))  # KeyError: an attribute never set (a default applies)
     except KeyError:
+        return None
+    width = len(attrs)
+    flat = rows if width == 1 else list(itertools.chain.from_iterable(rows))
+    # values only: no SQL expression, nothing known later (checked per class of value)
+    if any(issubclass(t, _NOT_PLAIN) for t in set(map(type, flat))):
         return None
     idents: list[tuple[Any, ...]] = []
     conn = ctx.conn
     undo = ctx.undo
-    per = max(1, min(_CHUNK_ROWS, _CHUNK_PARAMS // len(ckeys)))
+    per = max(1, min(_CHUNK_ROWS, _CHUNK_PARAMS // width))
     returning = (pk_col.key,)
     n = len(rows)
     i = 0
     while i < n:
         size = _chunk_size(n - i, per)
         stmt, names = _multirow_insert(table, ckeys, size, returning)
-        chunk = rows[i : i + size]
-        flat = chunk if single else itertools.chain.from_iterable(chunk)
-        result = conn.execute(stmt, dict(zip(names, flat, strict=True))).all()
-        if len(result) != size:
+        params = dict(zip(names, flat[i * width : (i + size) * width], strict=True))
+        keys = conn.execute(stmt, params).scalars().all()
+        if len(keys) != size:
             raise orm_exc.FlushError(
-                f"INSERT into '{table.name}' returned {len(result)} rows for {size}"
+                f"INSERT into '{table.name}' returned {len(keys)} rows for {size}"
             )
-        keys = sorted(map(_first, result))  # the k-th smallest key is the k-th row's
+        keys = sorted(keys)  # the k-th smallest key is the k-th row's
         for (_state, obj), key in zip(new[i : i + size], keys, strict=True):
             if key is None:
                 raise orm_exc.FlushError(

@@ -780,10 +780,22 @@ class Session:
         self._expire_all_states()
 
     def _expire_all_states(self) -> None:
+        # _expire_state(state, d, None) for each, inline: after a commit this runs for
+        # every object of the session
+        props_of: dict[Mapper, tuple[str, ...]] = {}
         for state in self.identity_map._dict.values():
             obj = state.obj()
             if obj is not None:
-                _expire_state(state, obj.__dict__, None)
+                d = obj.__dict__
+                mapper = state.mapper
+                props = props_of.get(mapper)
+                if props is None:
+                    props = props_of[mapper] = tuple(mapper._props)
+                for k in props:
+                    d.pop(k, None)
+                state.committed = None
+                state.modified = False
+                state.expired = True
 
     # -- flush --------------------------------------------------------------------------------
     def flush(self, objects: Sequence[Any] | None = None) -> None:
@@ -1145,10 +1157,25 @@ class Session:
             stmt = stmt.with_for_update(
                 **(with_for_update if isinstance(with_for_update, dict) else {})
             )
+        params = dict(zip(names, pk, strict=True))
+        if not (
+            options
+            or with_for_update
+            or execution_options
+            or populate_existing
+            or strategies._prepare_hooks
+            or strategies._post_hooks
+            or mapper.polymorphic_on is not None
+            or mapper._dependents
+            or mapper._has_relationships()
+            or has_session_listeners(self, "do_orm_execute")
+        ):
+            # nothing to prepare or post-load and nobody to see the execution: what
+            # execute(stmt, params).scalars().first() does, without the Result layers
+            return loading.load_by_key(self, mapper, stmt, params)
         opts = dict(execution_options or {})
         if populate_existing:
             opts["populate_existing"] = True
-        params = dict(zip(names, pk, strict=True))
         return self.execute(stmt, params, execution_options=opts).scalars().first()
 
     def get_one(self, entity: Any, ident: Any, **kw: Any) -> Any:

@@ -758,11 +758,13 @@ def _store_loaded(
     rows: Sequence[Any],
     n_key: int,
 ) -> None:
-    grouped: dict[tuple[Any, ...], list[Any]] = {}
+    # rows are (target, key column, ...): grouped by the key (one column: its value)
+    grouped: dict[Any, list[Any]] = {}
+    get = grouped.get
     if n_key == 1:
         for row in rows:
-            k = (row[-1],)
-            found = grouped.get(k)
+            k = row[-1]
+            found = get(k)
             if found is None:
                 grouped[k] = [row[0]]
             else:
@@ -770,20 +772,18 @@ def _store_loaded(
     else:
         for row in rows:
             grouped.setdefault(tuple(row[len(row) - n_key :]), []).append(row[0])
+    key, uselist, set_loaded = prop.key, prop.uselist, prop._set_loaded
     for p, k in zip(parents, keys, strict=True):
-        found = grouped.get(k, [])
-        if prop.key in p.__dict__ and p.__dict__.get(STATE_ATTR) is not None:
-            existing = p.__dict__[prop.key]
-            if (
-                existing is not None
-                and existing != []
-                and not (prop.uselist and not members(existing))
-            ):
+        found = get(k[0] if n_key == 1 else k)
+        d = p.__dict__
+        if key in d and d.get(STATE_ATTR) is not None:
+            existing = d[key]
+            if existing is not None and existing != [] and not (uselist and not members(existing)):
                 continue
-        if prop.uselist:
-            prop._set_loaded(p, found)
+        if uselist:
+            set_loaded(p, [] if found is None else found)
         else:
-            prop._set_loaded(p, found[0] if found else None)
+            set_loaded(p, found[0] if found else None)
 
 
 # -- statement preparation --------------------------------------------------------------
@@ -1020,13 +1020,13 @@ def _relationship_post_loader(
     def process(batch: list[Any]) -> None:
         objs = [r[0] for r in batch if r and r[0] is not None]
         if ctx is not None:
-            peers = ctx.peers
+            add_peer = ctx.peers.append
             for o in objs:
                 st = o.__dict__.get(STATE_ATTR)
                 if st is not None and (not nested or st.load_path is None):
                     st.load_path = ctx
                     if track:
-                        peers.append(weakref.ref(o))
+                        add_peer(st.obj)  # the state's weak reference to o
         for prop, subs, where in post:
             cls = prop.parent.class_
             parents = [

@@ -8,6 +8,7 @@ a dict merge and a driver call.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -157,12 +158,13 @@ class Compiled:
     def __str__(self) -> str:
         return self.string
 
-    def missing(self, params: Mapping[str, Any]) -> BaseException:
+    def missing(self, params: Mapping[str, Any], index: int | None = None) -> BaseException:
         names = sorted(self.required.difference(params))
         name = names[0]
         return exc.InvalidRequestError(
             f"A value is required for bind parameter {name!r}"
             + (f" (and {', '.join(map(repr, names[1:]))})" if len(names) > 1 else "")
+            + (f" in parameter set {index}" if index is not None else "")
             + f"; pass it in the parameters, e.g. conn.execute(stmt, {{{name!r}: ...}}), "
             "or give it a value with .bindparams()",
         )
@@ -277,10 +279,19 @@ class Compiled:
         many = self._many
         if many is None:
             many = self._many = self._build_many()
+        # The new tuples (or dicts) are freed right after the executemany: building
+        # thousands of them with the cyclic collector on triggers its passes, full-heap
+        # ones included, over objects that cannot be in cycles.
+        pause = len(params) >= 1000 and gc.isenabled()
+        if pause:
+            gc.disable()
         try:
             return many(params)
         except Exception:
             pass
+        finally:
+            if pause:
+                gc.enable()
         # Find the set and the parameter to blame (or convert what the generated code
         # could not, such as a Mapping without .get).
         out = []
@@ -290,8 +301,8 @@ class Compiled:
             except BindValueError as e:
                 e.index = i
                 raise
-            except exc.InvalidRequestError as e:
-                raise exc.InvalidRequestError(f"{e.args[0]} (in parameter set {i})") from None
+            except exc.InvalidRequestError:
+                raise self.missing(p, i) from None
         return out
 
     def _build_many(self) -> Callable[[Sequence[Mapping[str, Any]]], list[Any]]:

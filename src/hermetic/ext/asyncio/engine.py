@@ -8,31 +8,17 @@ its connection back (or the pool invalidates it); the CancelledError then propag
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 from hermetic import exc
 from hermetic._concurrency import greenlet_spawn
+from hermetic._concurrency import shielded_spawn as _shielded
 from hermetic.engine.base import Connection, Engine
 from hermetic.engine.create import create_engine
 from hermetic.ext.asyncio.result import AsyncResult, AsyncScalarResult
 
 _T = TypeVar("_T")
-
-
-async def _shielded(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run ``fn`` through the bridge so that cancelling the caller does not cancel it."""
-    task = asyncio.ensure_future(greenlet_spawn(fn, *args))
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        # the caller was cancelled: let the release finish, then re-raise
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=10)
-        except BaseException:
-            pass
-        raise
 
 
 def create_async_engine(url: Any, **kw: Any) -> AsyncEngine:

@@ -10,12 +10,14 @@ MissingGreenlet naming the attribute and the fixes.
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from hermetic import exc
 from hermetic._concurrency import greenlet_spawn
-from hermetic.ext.asyncio.engine import AsyncConnection, AsyncEngine, _shielded
+from hermetic._concurrency import shielded_spawn as _shielded
+from hermetic.ext.asyncio.engine import AsyncConnection, AsyncEngine
 from hermetic.ext.asyncio.result import AsyncResult, AsyncScalarResult
 from hermetic.orm.session import Session, sessionmaker
 
@@ -294,8 +296,21 @@ def _execute_buffered(
         statement, params, execution_options=options, bind_arguments=bind_arguments
     )
     prebuffer = getattr(result, "_prebuffer", None)
-    if prebuffer is not None:
+    if prebuffer is None:
+        return result
+    if getattr(result, "_direct", None) is None or not gc.isenabled():
         prebuffer()
+        return result
+    # One entity and nothing to post-load: the objects are built from rows already in
+    # memory (async cursors fetch at execute), with no await. As the synchronous
+    # scalars().all() does (orm/loading.py), pause the collector for the build: the
+    # objects form no cycles, and with it on, building many sets off full collections
+    # over the growing heap again and again (100k objects: 3.5x slower).
+    gc.disable()
+    try:
+        prebuffer()
+    finally:
+        gc.enable()
     return result
 
 
