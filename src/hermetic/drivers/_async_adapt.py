@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from hermetic._concurrency import await_only
+from hermetic._concurrency import await_only, in_greenlet
 
 _C = TypeVar("_C", bound="AdaptedCursor")
 
@@ -118,6 +118,36 @@ class AdaptedConnection:
     @property
     def driver_connection(self) -> Any:
         return self._connection
+
+    # -- the DBAPI face, for drivers whose connection has async commit/rollback/close ---
+    def cursor(self) -> AdaptedCursor:
+        return AdaptedCursor(self)
+
+    def execute(self, sql: str, params: Any = None) -> AdaptedCursor:
+        return self.cursor().execute(sql, params)
+
+    def commit(self) -> None:
+        self._check_loop()
+        await_only(self._connection.commit())
+
+    def rollback(self) -> None:
+        self._check_loop()
+        await_only(self._connection.rollback())
+
+    def close(self) -> None:
+        """Close (awaited), or terminate without awaiting where nothing can await (no
+        bridge, another event loop) and when the awaited close fails or is cancelled."""
+        if not in_greenlet() or not self._belongs_to_running_loop():
+            self.terminate()
+            return
+        try:
+            await_only(self._connection.close())
+        except BaseException:
+            self.terminate()
+            raise
+
+    def terminate(self) -> None:
+        raise NotImplementedError
 
     def _belongs_to_running_loop(self) -> bool:
         try:

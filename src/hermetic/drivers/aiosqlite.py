@@ -13,32 +13,12 @@ import types
 from typing import Any
 
 from hermetic._concurrency import await_only
-from hermetic.drivers._async_adapt import AdaptedConnection, AdaptedCursor
+from hermetic.drivers._async_adapt import AdaptedConnection
 from hermetic.drivers.pysqlite import PySQLiteDriver
 
 
 class AsyncAdaptedSQLiteConnection(AdaptedConnection):
     """The sqlite3 connection API over an aiosqlite connection."""
-
-    def cursor(self) -> AdaptedCursor:
-        return AdaptedCursor(self)
-
-    def execute(self, sql: str, params: Any = None) -> AdaptedCursor:
-        return self.cursor().execute(sql, params)
-
-    def commit(self) -> None:
-        self._check_loop()
-        await_only(self._connection.commit())
-
-    def rollback(self) -> None:
-        self._check_loop()
-        await_only(self._connection.rollback())
-
-    def close(self) -> None:
-        if not self._belongs_to_running_loop():
-            self.terminate()
-            return
-        await_only(self._connection.close())
 
     def terminate(self) -> None:
         """Stop without awaiting (a connection of a closed loop, or a cancelled

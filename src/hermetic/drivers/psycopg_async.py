@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hermetic._concurrency import await_only, in_greenlet
-from hermetic.drivers._async_adapt import AdaptedConnection, AdaptedCursor
+from hermetic._concurrency import await_only
+from hermetic.drivers._async_adapt import AdaptedConnection
 from hermetic.drivers.base import DriverBase
 from hermetic.drivers.psycopg import PsycopgDriver
 
@@ -15,30 +15,6 @@ _TUPLES_OK = 2
 
 
 class AsyncAdaptedPsycopgConnection(AdaptedConnection):
-    def cursor(self) -> AdaptedCursor:
-        return AdaptedCursor(self)
-
-    def execute(self, sql: str, params: Any = None) -> AdaptedCursor:
-        return self.cursor().execute(sql, params)
-
-    def commit(self) -> None:
-        self._check_loop()
-        await_only(self._connection.commit())
-
-    def rollback(self) -> None:
-        self._check_loop()
-        await_only(self._connection.rollback())
-
-    def close(self) -> None:
-        if not in_greenlet() or not self._belongs_to_running_loop():
-            self.terminate()
-            return
-        try:
-            await_only(self._connection.close())
-        except BaseException:
-            self.terminate()
-            raise
-
     def terminate(self) -> None:
         try:
             self._connection.pgconn.finish()

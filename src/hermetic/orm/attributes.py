@@ -235,15 +235,17 @@ class QueryableAttribute:
         return self.prop.with_criteria(self, criteria)
 
 
-def _delegate(name: str) -> Callable[..., Any]:
-    def method(self: QueryableAttribute, *args: Any) -> Any:
+def delegate_operator(name: str) -> Callable[..., Any]:
+    """A method sending Python operator ``name`` to ``self.__clause_element__()``."""
+
+    def method(self: Any, *args: Any) -> Any:
         return getattr(self.__clause_element__(), name)(*args)
 
     method.__name__ = name
     return method
 
 
-for _name in (
+OPERATOR_NAMES: tuple[str, ...] = (
     "__eq__",
     "__ne__",
     "__lt__",
@@ -273,8 +275,9 @@ for _name in (
     "__rshift__",
     "__pow__",
     "__contains__",
-):
-    setattr(QueryableAttribute, _name, _delegate(_name))
+)
+for _name in OPERATOR_NAMES:
+    setattr(QueryableAttribute, _name, delegate_operator(_name))
 QueryableAttribute.__hash__ = object.__hash__  # type: ignore[method-assign,assignment]
 
 InstrumentedAttribute = QueryableAttribute

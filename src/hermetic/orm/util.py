@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hermetic import exc
+from hermetic.orm.attributes import OPERATOR_NAMES, delegate_operator
 from hermetic.orm.mapper import Mapper, _mapper_of_class
 from hermetic.orm.state import instance_state
 from hermetic.sql.base import ClauseElement
@@ -155,31 +156,8 @@ class _AliasedColumn:
         return id(self)
 
 
-def _delegate(name: str) -> Callable[..., Any]:
-    def method(self: _AliasedColumn, *args: Any) -> Any:
-        return getattr(self.expression, name)(*args)
-
-    method.__name__ = name
-    return method
-
-
-for _name in (
-    "__eq__",
-    "__ne__",
-    "__lt__",
-    "__le__",
-    "__gt__",
-    "__ge__",
-    "__add__",
-    "__sub__",
-    "__mul__",
-    "__truediv__",
-    "__neg__",
-    "__invert__",
-    "__getitem__",
-    "__mod__",
-):
-    setattr(_AliasedColumn, _name, _delegate(_name))
+for _name in OPERATOR_NAMES:
+    setattr(_AliasedColumn, _name, delegate_operator(_name))
 
 
 class _AliasedRelationship:
