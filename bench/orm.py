@@ -50,9 +50,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import gc
-import json
 import os
 import platform
 import random
@@ -793,50 +791,27 @@ def main(argv: list[str] | None = None) -> int:
                                 outcome.profile = run.profile(case, args.top)
     print()
     print(table(outcomes))
-    notes = dict.fromkeys(f"{o.case.name}: {o.case.note}" for o in outcomes if o.case.note)
-    for note in notes:
-        print(f"  * {note}")
-    print(
-        f"  * times are the {args.stat} sample per op, and ratios divide them; spread = the "
-        "widest (max - min) / median of the row's variants"
-    )
-    print(f"  * raw = the DB-API driver ({', '.join(f'{k}: {v}' for k, v in versions.items())})")
-    elapsed = time.perf_counter() - started
-    if args.profile:
-        print("\ncProfile, hermetic variants (tottime = own time; profiling inflates it):")
-        for o in outcomes:
-            print(o.profile)
-    report = {
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:] if argv is None else argv,
-        "mode": "quick" if args.quick else "full",
-        "method": f"{args.stat} of {mode.rounds} interleaved samples after 1 warm-up; GC "
+    return run.finish(
+        args,
+        argv,
+        outcomes,
+        started,
+        method=f"{args.stat} of {mode.rounds} interleaved samples after 1 warm-up; GC "
         f"{'off' if args.no_gc else 'on'}",
-        "elapsed_s": round(elapsed, 1),
-        "git": {
-            "commit": run._git("rev-parse", "HEAD"),
-            "src_dirty": bool(run._git("status", "--porcelain", "--", "src")),
-        },
-        "versions": {
-            "hermetic": hermetic.__version__,
+        libs={
             "sqlalchemy": sqlalchemy.__version__ if sqlalchemy else None,
             "peewee": peewee.__version__ if peewee else None,
             "psycopg": psycopg.__version__ if psycopg else None,
-            "python": platform.python_version(),
-            **versions,
         },
-        "platform": {
-            "machine": platform.machine(),
-            "system": platform.system(),
-            "cpus": os.cpu_count(),
-            "empty_loop_ns": round(speed, 2),
-        },
-        "results": [_json(o) for o in outcomes],
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{len(outcomes)} measurements in {elapsed:.1f}s; JSON: {args.json}")
-    return 0
+        backends=versions,
+        results=[_json(o) for o in outcomes],
+        footer=[
+            f"times are the {args.stat} sample per op, and ratios divide them; spread = the "
+            "widest (max - min) / median of the row's variants",
+            f"raw = the DB-API driver ({', '.join(f'{k}: {v}' for k, v in versions.items())})",
+        ],
+        speed=speed,
+    )
 
 
 if __name__ == "__main__":

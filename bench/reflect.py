@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
-import json
 import os
 import platform
 import sqlite3
@@ -246,31 +244,21 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(run.table(outcomes))
-    print(f"  * {args.stat} sample per op; ratios divide them; spread = (max - min) / median")
-    print(f"  * backends: {', '.join(f'{k}: {v}' for k, v in versions.items())}")
-    if args.profile:
-        print("\ncProfile, hermetic variants:")
-        for o in outcomes:
-            print(o.profile)
-    elapsed = time.perf_counter() - started
-    report = {
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:] if argv is None else argv,
-        "method": f"{args.stat} of {rounds} interleaved samples after 1 warm-up; GC on",
-        "tables": args.tables,
-        "elapsed_s": round(elapsed, 1),
-        "versions": {
-            "hermetic": hermetic.__version__,
-            "sqlalchemy": sqlalchemy.__version__ if sqlalchemy else None,
-            "python": platform.python_version(),
-            **versions,
-        },
-        "results": [o.as_json() for o in outcomes],
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{len(outcomes)} measurements in {elapsed:.1f}s; JSON: {args.json}")
-    return 0
+    return run.finish(
+        args,
+        argv,
+        outcomes,
+        started,
+        method=f"{args.stat} of {rounds} interleaved samples after 1 warm-up; GC on",
+        libs={"sqlalchemy": sqlalchemy.__version__ if sqlalchemy else None},
+        backends=versions,
+        results=[o.as_json() for o in outcomes],
+        footer=[
+            f"{args.stat} sample per op; ratios divide them; spread = (max - min) / median",
+            f"backends: {', '.join(f'{k}: {v}' for k, v in versions.items())}",
+        ],
+        extra={"tables": args.tables},
+    )
 
 
 if __name__ == "__main__":

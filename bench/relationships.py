@@ -56,9 +56,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import gc
-import json
 import os
 import platform
 import sqlite3
@@ -667,48 +665,28 @@ def main(argv: list[str] | None = None) -> int:
     for o in outcomes:
         print()
         print(table(o))
-    print(
-        f"  * times are the {args.stat} sample; x raw divides by the hand-written two queries, "
-        "x raw N+1 by the hand-written N+1; spread = (max - min) / median of the variant"
-    )
-    print(f"  * raw = the DB-API driver ({', '.join(f'{k}: {v}' for k, v in versions.items())})")
-    elapsed = time.perf_counter() - started
-    if args.profile:
-        print("\ncProfile, hermetic variants (tottime = own time; profiling inflates it):")
-        for o in outcomes:
-            print(o.profile)
-    report = {
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:] if argv is None else argv,
-        "mode": "quick" if args.quick else "full",
-        "method": f"{args.stat} of {rounds} interleaved samples after 1 warm-up; GC "
+    return run.finish(
+        args,
+        argv,
+        outcomes,
+        started,
+        method=f"{args.stat} of {rounds} interleaved samples after 1 warm-up; GC "
         f"{'off' if args.no_gc else 'on'}",
-        "shape": {"parents": shape.parents, "children_per_parent": shape.children},
-        "elapsed_s": round(elapsed, 1),
-        "git": {
-            "commit": run._git("rev-parse", "HEAD"),
-            "src_dirty": bool(run._git("status", "--porcelain", "--", "src")),
-        },
-        "versions": {
-            "hermetic": hermetic.__version__,
+        libs={
             "sqlalchemy": sqlalchemy.__version__ if sqlalchemy else None,
             "peewee": getattr(peewee, "__version__", "?") if peewee else None,
             "psycopg": psycopg.__version__ if psycopg else None,
-            "python": platform.python_version(),
-            **versions,
         },
-        "platform": {
-            "machine": platform.machine(),
-            "system": platform.system(),
-            "cpus": os.cpu_count(),
-            "empty_loop_ns": round(speed, 2),
-        },
-        "results": [_json(o) for o in outcomes],
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{len(outcomes)} measurements in {elapsed:.1f}s; JSON: {args.json}")
-    return 0
+        backends=versions,
+        results=[_json(o) for o in outcomes],
+        footer=[
+            f"times are the {args.stat} sample; x raw divides by the hand-written two queries, "
+            "x raw N+1 by the hand-written N+1; spread = (max - min) / median of the variant",
+            f"raw = the DB-API driver ({', '.join(f'{k}: {v}' for k, v in versions.items())})",
+        ],
+        speed=speed,
+        extra={"shape": {"parents": shape.parents, "children_per_parent": shape.children}},
+    )
 
 
 if __name__ == "__main__":

@@ -833,6 +833,63 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def finish(
+    args: argparse.Namespace,
+    argv: list[str] | None,
+    outcomes: list[Any],
+    started: float,
+    *,
+    method: str,
+    libs: dict[str, str | None],
+    backends: dict[str, str],
+    results: list[dict[str, Any]],
+    footer: list[str],
+    speed: float | None = None,
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """What every bench script ends with: the cases' notes and ``footer`` lines, the
+    profiles (``--profile``), and the JSON report at ``args.json``."""
+    notes = dict.fromkeys(
+        f"{o.case.name}: {o.case.note}" for o in outcomes if getattr(o.case, "note", None)
+    )
+    for line in [*notes, *footer]:
+        print(f"  * {line}")
+    elapsed = time.perf_counter() - started
+    if getattr(args, "profile", False):
+        print("\ncProfile, hermetic variants (tottime = own time; profiling inflates it):")
+        for o in outcomes:
+            print(o.profile)
+    report: dict[str, Any] = {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "argv": sys.argv[1:] if argv is None else argv,
+        "mode": "quick" if getattr(args, "quick", False) else "full",
+        "method": method,
+        **(extra or {}),
+        "elapsed_s": round(elapsed, 1),
+        "git": {
+            "commit": _git("rev-parse", "HEAD"),
+            "src_dirty": bool(_git("status", "--porcelain", "--", "src")),
+        },
+        "versions": {
+            "hermetic": hermetic.__version__,
+            **libs,
+            "python": platform.python_version(),
+            **backends,
+        },
+        "platform": {
+            "machine": platform.machine(),
+            "system": platform.system(),
+            "cpus": os.cpu_count(),
+            **({"empty_loop_ns": round(speed, 2)} if speed is not None else {}),
+        },
+        "results": results,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\n{len(outcomes)} measurements in {elapsed:.1f}s; JSON: {args.json}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = QUICK if args.quick else FULL
@@ -893,50 +950,26 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(table(outcomes))
-    notes = dict.fromkeys(f"{o.case.name}: {o.case.note}" for o in outcomes if o.case.note)
-    for note in notes:
-        print(f"  * {note}")
-    print(
-        f"  * times are the {args.stat} sample per op, and ratios divide them; spread = the widest "
-        "(max - min) / median of the row's variants"
-    )
-    print(f"  * raw = the DB-API driver ({', '.join(f'{k}: {v}' for k, v in versions.items())})")
-    elapsed = time.perf_counter() - started
-    if args.profile:
-        print("\ncProfile, hermetic variants (tottime = own time; profiling inflates it):")
-        for o in outcomes:
-            print(o.profile)
-
-    report = {
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:] if argv is None else argv,
-        "mode": "quick" if args.quick else "full",
-        "method": f"{args.stat} of {mode.rounds} interleaved samples after 1 warm-up; GC on",
-        "elapsed_s": round(elapsed, 1),
-        "git": {
-            "commit": _git("rev-parse", "HEAD"),
-            "src_dirty": bool(_git("status", "--porcelain", "--", "src")),
-        },
-        "versions": {
-            "hermetic": hermetic.__version__,
+    return finish(
+        args,
+        argv,
+        outcomes,
+        started,
+        method=f"{args.stat} of {mode.rounds} interleaved samples after 1 warm-up; GC on",
+        libs={
             "sqlalchemy": sqlalchemy.__version__ if sqlalchemy else None,
             "psycopg": psycopg.__version__ if psycopg else None,
             "psycopg_pool": psycopg_pool.__version__ if psycopg_pool else None,
-            "python": platform.python_version(),
-            **versions,
         },
-        "platform": {
-            "machine": platform.machine(),
-            "system": platform.system(),
-            "cpus": os.cpu_count(),
-            "empty_loop_ns": round(speed, 2),
-        },
-        "results": [o.as_json() for o in outcomes],
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{len(outcomes)} measurements in {elapsed:.1f}s; JSON: {args.json}")
-    return 0
+        backends=versions,
+        results=[o.as_json() for o in outcomes],
+        footer=[
+            f"times are the {args.stat} sample per op, and ratios divide them; spread = the "
+            "widest (max - min) / median of the row's variants",
+            f"raw = the DB-API driver ({', '.join(f'{k}: {v}' for k, v in versions.items())})",
+        ],
+        speed=speed,
+    )
 
 
 if __name__ == "__main__":
