@@ -32,6 +32,9 @@ class Dialect:
     returning_preserves_order: ClassVar[bool] = False
     # executemany() reports the total of rows matched by all its statements.
     supports_sane_multi_rowcount: ClassVar[bool] = True
+    # The driver's cursor.lastrowid is the key of the row just inserted (SQLite's rowid);
+    # elsewhere inserted keys come back with RETURNING.
+    postfetch_lastrowid: ClassVar[bool] = False
     # Whether the driver hands back datetime/Decimal objects itself; when not, the
     # types' processors convert (SQLite stores them as text / floats).
     supports_native_datetime: ClassVar[bool] = True

@@ -138,7 +138,10 @@ class AttributeImpl:
 
     def delete(self, obj: Any) -> None:
         if self.key not in obj.__dict__ and instance_state(obj).key is None:
-            raise AttributeError(f"{type(obj).__name__} object has no value for '{self.key}'")
+            raise AttributeError(
+                f"{type(obj).__name__} object has no value for '{self.key}' to delete; set it "
+                "first (or leave it unset: unset attributes are NULL when inserted)"
+            )
         self.set(obj, None)
 
 
@@ -376,7 +379,10 @@ def flag_modified(obj: Any, key: str) -> None:
     next flush writes it."""
     state = instance_state(obj)
     if key not in state.mapper._props:
-        raise orm_exc.UnmappedColumnError(f"'{key}' is not a mapped attribute of {state.class_}")
+        raise orm_exc.UnmappedColumnError(
+            f"'{key}' is not a mapped attribute of {state.class_.__name__}; flag_modified() "
+            f"takes one of: {', '.join(state.mapper._props)}"
+        )
     d = obj.__dict__
     if key not in d:
         raise KeyError(

@@ -267,7 +267,10 @@ class _RowcountResult:
         pass
 
     def all(self) -> list[Any]:
-        raise exc.ResourceClosedError("This result object does not return rows")
+        raise exc.ResourceClosedError(
+            "This result object does not return rows (an ORM UPDATE/DELETE without "
+            "RETURNING); read .rowcount, or add .returning(...) to the statement"
+        )
 
 
 def _set_values(mapper: Mapper, stmt: Any) -> dict[str, Any]:

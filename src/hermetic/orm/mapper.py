@@ -213,7 +213,10 @@ class Mapper:
             if properties and spec in properties:
                 p = properties[spec]
                 return p.columns[0] if isinstance(p, ColumnProperty) else p  # type: ignore[no-any-return]
-            raise exc.ArgumentError(f"No column '{spec}' in table for {self.class_.__name__}")
+            raise exc.ArgumentError(
+                f"No column '{spec}' in the table of {self.class_.__name__} (named in "
+                "__mapper_args__); use a column name of that table or pass the Column itself"
+            )
         clause = getattr(spec, "__clause_element__", None)
         if clause is not None:
             spec = clause()

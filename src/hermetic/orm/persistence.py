@@ -497,16 +497,21 @@ def _run_insert(ctx: _FlushContext, batch: Batch) -> None:
             stmt, names = _multirow_insert(table, batch.keys, 1, batch.returning)
             result_row = conn.execute(stmt, _flat_params(names, batch.keys, [r])).first()
             if result_row is None:
-                raise orm_exc.FlushError(f"INSERT into '{table.name}' returned no row")
+                raise orm_exc.FlushError(
+                    f"INSERT into '{table.name}' returned no row for RETURNING; a trigger or "
+                    "rule on the table may have suppressed it (give the primary key a value "
+                    "in Python, or remove the rule)"
+                )
             _assign_returned(ctx, change, batch.returning, result_row)
             continue
-        if r or ctx.conn.dialect.name != "sqlite":
-            stmt = insert(table).values(r) if r else insert(table)
-        else:
-            stmt = insert(table)
+        stmt = insert(table).values(r) if r else insert(table)
         result_row = conn.execute(stmt.returning(*ret_cols)).first()
         if result_row is None:
-            raise orm_exc.FlushError(f"INSERT into '{table.name}' returned no row")
+            raise orm_exc.FlushError(
+                f"INSERT into '{table.name}' returned no row for RETURNING; a trigger or "
+                "rule on the table may have suppressed it (give the primary key a value "
+                "in Python, or remove the rule)"
+            )
         _assign_returned(ctx, change, batch.returning, result_row)
 
 

@@ -261,7 +261,10 @@ def column_property(
 ) -> Any:
     """An attribute loaded from a SQL expression (or extra columns) with the object."""
     if not columns:
-        raise exc.ArgumentError("column_property() needs a column or a SQL expression")
+        raise exc.ArgumentError(
+            "column_property() needs a column or a SQL expression, e.g. "
+            "column_property(select(func.count(Address.id)).where(...).scalar_subquery())"
+        )
     coerced = []
     for c in columns:
         clause = getattr(c, "__clause_element__", None)

@@ -218,7 +218,10 @@ class Query:
 
         mapper = _entity_mapper(self._entities[0])
         if mapper is None:
-            raise exc.InvalidRequestError("Query.update() needs a query of one mapped class")
+            raise exc.InvalidRequestError(
+                "Query.update() needs a query of one mapped class (session.query(User)); "
+                "for columns or several entities use session.execute(update(User).where(...))"
+            )
         stmt = update(mapper.class_).values(
             {(getattr(mapper.class_, k) if isinstance(k, str) else k): v for k, v in values.items()}
         )
@@ -234,7 +237,10 @@ class Query:
 
         mapper = _entity_mapper(self._entities[0])
         if mapper is None:
-            raise exc.InvalidRequestError("Query.delete() needs a query of one mapped class")
+            raise exc.InvalidRequestError(
+                "Query.delete() needs a query of one mapped class (session.query(User)); "
+                "for columns or several entities use session.execute(delete(User).where(...))"
+            )
         stmt = delete(mapper.class_)
         if self._stmt._where:
             stmt = stmt.where(*self._stmt._where)

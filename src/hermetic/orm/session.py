@@ -1074,11 +1074,7 @@ class Session:
         ents = getattr(statement, "_raw_entities", None)
         first = loading._entity_mapper(ents[0][0]) if ents else None
         orm_select = first is not None or (bool(ents) and loading.has_orm_entities(statement))
-        is_dml = getattr(statement, "_is_dml", False) or type(statement).__name__ in (
-            "Insert",
-            "Update",
-            "Delete",
-        )
+        is_dml = getattr(statement, "is_dml", False)
         if not getattr(statement, "_is_textual", False) and opts.get("autoflush", True):
             self._autoflush()
         mapper = None

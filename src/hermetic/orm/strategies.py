@@ -128,6 +128,14 @@ class Load:
         return "Load(" + ".".join(f"{_attr_name(a)}:{s}" for a, s, _ in self.path) + ")"
 
 
+def _chained(method: str, attrs: tuple[Any, ...], **kw: Any) -> Load:
+    """``selectinload(A.b, B.c)``: a path, each step with the strategy ``method`` names."""
+    opt = Load()
+    for a in attrs:
+        opt = getattr(opt, method)(a, **kw)
+    return opt
+
+
 def _attr_name(attr: Any) -> str:
     if isinstance(attr, tuple):
         return ",".join(_attr_name(a) for a in attr)
@@ -135,66 +143,39 @@ def _attr_name(attr: Any) -> str:
 
 
 def selectinload(*attrs: Any, recursion_depth: int | None = None) -> Load:
-    opt = Load()
-    for a in attrs:
-        opt = opt.selectinload(a)
-    return opt
+    return _chained("selectinload", attrs)
 
 
 def subqueryload(*attrs: Any) -> Load:
-    opt = Load()
-    for a in attrs:
-        opt = opt.subqueryload(a)
-    return opt
+    return _chained("subqueryload", attrs)
 
 
 def joinedload(*attrs: Any, innerjoin: bool = False) -> Load:
-    opt = Load()
-    for a in attrs:
-        opt = opt.joinedload(a, innerjoin=innerjoin)
-    return opt
+    return _chained("joinedload", attrs, innerjoin=innerjoin)
 
 
 def lazyload(*attrs: Any) -> Load:
-    opt = Load()
-    for a in attrs:
-        opt = opt.lazyload(a)
-    return opt
+    return _chained("lazyload", attrs)
 
 
 def noload(*attrs: Any) -> Load:
-    opt = Load()
-    for a in attrs:
-        opt = opt.noload(a)
-    return opt
+    return _chained("noload", attrs)
 
 
 def raiseload(*attrs: Any, sql_only: bool = False) -> Load:
-    opt = Load()
-    for a in attrs:
-        opt = opt.raiseload(a, sql_only=sql_only)
-    return opt
+    return _chained("raiseload", attrs, sql_only=sql_only)
 
 
 def defaultload(*attrs: Any) -> Load:
-    opt = Load()
-    for a in attrs:
-        opt = opt.defaultload(a)
-    return opt
+    return _chained("defaultload", attrs)
 
 
 def immediateload(*attrs: Any) -> Load:
-    opt = Load()
-    for a in attrs:
-        opt = opt.immediateload(a)
-    return opt
+    return _chained("immediateload", attrs)
 
 
 def contains_eager(*attrs: Any, alias: Any = None) -> Load:
-    opt = Load()
-    for a in attrs:
-        opt = opt.contains_eager(a, alias=alias)
-    return opt
+    return _chained("contains_eager", attrs, alias=alias)
 
 
 def defer(key: Any, *addl: Any, raiseload: bool = False) -> Load:

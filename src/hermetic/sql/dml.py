@@ -300,11 +300,13 @@ class Insert(_ValuesBase):
             for k, e in zip(stmt._value_keys, stmt._value_exprs, strict=True):
                 if isinstance(e, BindParameter):
                     given[k] = params.get(str(e.key), e.effective_value)
-        is_pg = connection.dialect.name == "postgresql"
+        # the new key comes from cursor.lastrowid (SQLite), else from RETURNING
+        lastrowid = connection.dialect.postfetch_lastrowid
         fetch_pk = (
             bool(pk_cols)
             and not stmt._returning
-            and is_pg
+            and not lastrowid
+            and connection.dialect.supports_returning
             and any(given.get(k) is None for k in pk_keys)
         )
         run = stmt
@@ -324,14 +326,14 @@ class Insert(_ValuesBase):
                 row = result.fetchone()
                 result.close()
                 generated = dict(zip(pk_keys, row or (), strict=False))
-            elif len(pk_keys) == 1 and not is_pg:
+            elif len(pk_keys) == 1 and lastrowid:
                 generated = {pk_keys[0]: result.lastrowid}
             else:
                 generated = {}
             result._inserted_primary_key = tuple(
                 given[k] if given.get(k) is not None else generated.get(k) for k in pk_keys
             )
-        elif connection.dialect.name == "sqlite":
+        elif lastrowid:
             result._inserted_primary_key = (result.lastrowid,)
         return result
 

@@ -17,6 +17,7 @@ class SQLiteDialect(Dialect):
     # RETURNING arrived in SQLite 3.35 (2021); older libraries insert row by row.
     supports_returning = sqlite3.sqlite_version_info >= (3, 35)
     supports_multirow_returning = supports_returning
+    postfetch_lastrowid = True
     supports_native_boolean = False
     supports_native_datetime = False
     supports_native_decimal = False
