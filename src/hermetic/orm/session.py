@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import sys
 import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -33,6 +32,7 @@ from hermetic.orm.state import (
     InstanceState,
     instance_state,
 )
+from hermetic.pool import sites
 
 _session_ids = itertools.count(1)
 _sessions: weakref.WeakValueDictionary[int, Session] = weakref.WeakValueDictionary()
@@ -357,7 +357,7 @@ class Session:
         _sessions[self.hash_key] = self
         self._wref = weakref.ref(self)
         self._info = info
-        self._created_at = _creation_site()
+        self._created_at = sites.user_site()
         self._warn_on_gc = True
         self.dispatch_target: Any = None
 
@@ -1422,17 +1422,6 @@ def _merge(session: Session, instance: Any, load: bool, memo: dict[int, Any]) ->
             if merger is not None:
                 merger(session, instance, merged, load, memo)
     return merged
-
-
-def _creation_site() -> str:
-    """The first frame outside hermetic that created the Session."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if "/hermetic/" not in filename.replace("\\", "/") or "/tests/" in filename:
-            return f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}"
-        frame = frame.f_back  # type: ignore[assignment]
-    return "<unknown>"
 
 
 class sessionmaker:

@@ -29,7 +29,6 @@ relationship for every object of the result in one ``SELECT ... IN`` instead.
 from __future__ import annotations
 
 import gc
-import sys
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -38,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from hermetic import exc
 from hermetic.orm.collections import members
 from hermetic.orm.state import STATE_ATTR, InstanceState
+from hermetic.pool import sites
 
 if TYPE_CHECKING:
     from hermetic.orm.mapper import Mapper
@@ -513,32 +513,6 @@ def _n_plus_one_settings(session: Session, opts: dict[str, Any] | None) -> tuple
     return str(mode), max(2, int(threshold)), bool(peers)
 
 
-def _outside_hermetic(frame: Any) -> bool:
-    name = frame.f_code.co_filename.replace("\\", "/")
-    return "/hermetic/" not in name or "/tests/" in name
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the first frame outside hermetic."""
-    level = 1
-    frame: Any = sys._getframe(1)
-    while frame is not None:
-        if _outside_hermetic(frame):
-            return level
-        frame = frame.f_back
-        level += 1
-    return level
-
-
-def _caller_site() -> str:
-    frame: Any = sys._getframe(1)
-    while frame is not None:
-        if _outside_hermetic(frame):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
-        frame = frame.f_back
-    return "<unknown>"
-
-
 # -- lazy loading ------------------------------------------------------------------------
 
 
@@ -609,13 +583,13 @@ def _count_lazy_load(prop: RelationshipProperty, ctx: LoadContext) -> None:
     message = (
         f"N+1 queries: relationship {prop} was lazy-loaded {n} times, once per object of "
         f"one result (query at {ctx.site or 'an unknown place'}; attribute read at "
-        f"{_caller_site()}). Load it with the query instead: {fix}; or run the "
+        f"{sites.user_site()}). Load it with the query instead: {fix}; or run the "
         "Session with fetch_peers=True to load it for every object of the result at the "
         "first access"
     )
     if ctx.mode == "raise":
         raise exc.NPlusOneError(message)
-    warnings.warn(message, NPlusOneWarning, stacklevel=_user_stacklevel())
+    warnings.warn(message, NPlusOneWarning, stacklevel=sites.user_stacklevel())
 
 
 def _select_for(prop: RelationshipProperty, parents: Sequence[Any]) -> tuple[Any, list[Any]]:
@@ -994,7 +968,7 @@ def _relationship_post_loader(
         ctx.criteria = criteria
         ctx.raise_keys = raise_keys
         if track:
-            ctx.site = _caller_site()
+            ctx.site = sites.user_site()
     yield_per = opts.get("yield_per")
     populate_existing = bool(opts.get("populate_existing"))
 

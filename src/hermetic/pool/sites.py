@@ -38,14 +38,39 @@ def is_internal(code: CodeType) -> bool:
     return known
 
 
-def caller_stack(depth: int = 2) -> list[str]:
-    """The full stack up to the first foreign frame, formatted (``pool_debug=True``)."""
+def user_frame(depth: int = 2) -> FrameType | None:
+    """The first frame at or above ``depth`` that is not hermetic's own."""
     try:
         f: FrameType | None = sys._getframe(depth)
     except ValueError:
-        return []
+        return None
     while f is not None and is_internal(f.f_code):
         f = f.f_back
+    return f
+
+
+def user_site(depth: int = 2) -> str:
+    """``file:line in function`` of the first frame outside hermetic (or ``<unknown>``)."""
+    f = user_frame(depth + 1)
+    if f is None:
+        return "<unknown>"
+    return f"{f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}"
+
+
+def user_stacklevel() -> int:
+    """The ``warnings.warn`` stacklevel, for a caller of this function, that points at the
+    first frame outside hermetic."""
+    level = 1
+    f: FrameType | None = sys._getframe(1)
+    while f is not None and is_internal(f.f_code):
+        f = f.f_back
+        level += 1
+    return level
+
+
+def caller_stack(depth: int = 2) -> list[str]:
+    """The full stack up to the first foreign frame, formatted (``pool_debug=True``)."""
+    f = user_frame(depth + 1)
     if f is None:
         return []
     return traceback.format_stack(f)
