@@ -169,19 +169,50 @@ def _seed(engine: Engine, n: int) -> None:
 
 def test_loaded_state_equals_a_constructed_one(db: Engine) -> None:
     _seed(db, 3)
-    slots = set(InstanceState.__slots__) - {"__weakref__"}
-    assert {k for k, _ in InstanceState._defaults} | {"obj", "mapper", "key", "session_ref"} == (
-        slots
-    )
+    slots = set(InstanceState.__slots__)
+    assert {k for k, _ in InstanceState._defaults} | {"mapper", "key", "session_ref"} == slots
     with Session(db) as s:
         loaded = s.scalars(select(Item)).first()
         state = inspect(loaded)
         made = InstanceState(loaded, Item.__mapper__)
-        for name in slots - {"obj", "key", "session_ref"}:
+        for name in slots - {"key", "session_ref"}:
             assert getattr(state, name) == getattr(made, name), name
-        assert state.obj() is loaded and state.session_ref is s._wref
+        # the state is the weak reference to its object
+        assert state() is loaded and state.obj() is loaded and made() is loaded
+        assert state.session_ref is s._wref
         assert state.key == (Item, (loaded.id,), None)
         assert inspect(loaded).persistent
+        # compared and hashed by identity, never through the object
+        assert state != made and hash(state) != hash(made)
+        assert len({state, made}) == 2
+
+
+def test_state_of_an_unhashable_object_is_hashable(db: Engine) -> None:
+    _seed(db, 1)
+    with Session(db) as s:
+        loaded = s.scalars(select(Item)).first()
+        type(loaded).__hash__ = None  # type: ignore[assignment,method-assign]
+        try:
+            state = inspect(loaded)
+            assert {state: 1}[state] == 1
+        finally:
+            del type(loaded).__hash__
+
+
+def test_attribute_descriptors_are_sealed() -> None:
+    """The descriptor types of mapped attributes are immutable on CPython, so reads of
+    loaded attributes are specialised (hermetic/_util/cpython.py)."""
+    import platform
+
+    from hermetic.orm.attributes import QueryableAttribute
+    from hermetic.orm.relationships import RelationshipAttribute
+
+    if platform.python_implementation() != "CPython":
+        pytest.skip("sealing applies to CPython only")
+    for cls in (QueryableAttribute, RelationshipAttribute):
+        assert cls.__flags__ & (1 << 8), cls
+        with pytest.raises(TypeError):
+            cls.extra = 1  # type: ignore[attr-defined]
 
 
 def test_scalars_all_identity_and_refresh(db: Engine) -> None:

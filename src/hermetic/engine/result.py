@@ -8,7 +8,6 @@ single C call per row when no column needs a processor.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
 import operator
@@ -19,7 +18,8 @@ from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 from typing_extensions import Self
 
-from hermetic.engine.row import _GC_PAUSE_MIN_ROWS, ResultMetaData, RMKeyView, Row, RowMapping
+from hermetic._util import gcpause
+from hermetic.engine.row import ResultMetaData, RMKeyView, Row, RowMapping
 from hermetic.exc import (
     InvalidRequestError,
     MultipleResultsFound,
@@ -820,12 +820,9 @@ class CursorResult(Result[_TP]):
             # tracked by the collector: pause it for a big build (see engine/row.py).
             make_row = self._metadata.make_row
             count = cursor.rowcount
-            if gc.isenabled() and not 0 <= count < _GC_PAUSE_MIN_ROWS:
-                gc.disable()
-                try:
+            if not 0 <= count < gcpause.MIN_OBJECTS:
+                with gcpause.paused(keep=True):
                     rows = fetch_rows(cursor, make_row)
-                finally:
-                    gc.enable()
             else:
                 rows = fetch_rows(cursor, make_row)
             self._soft_close()

@@ -10,7 +10,6 @@ subclass of ``Row`` that carries the column names; named attribute access on it 
 from __future__ import annotations
 
 import functools
-import gc
 import operator
 from collections.abc import (
     Callable,
@@ -24,6 +23,7 @@ from collections.abc import (
 )
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
+from hermetic._util import gcpause
 from hermetic.exc import InvalidRequestError, NoSuchColumnError
 
 __all__ = ["Row", "RowMapping", "RMKeyView", "ResultMetaData"]
@@ -447,22 +447,17 @@ class ResultMetaData:
 
 # Rows are instances of a tuple subclass, which the garbage collector keeps tracking
 # (plain tuples of atoms get untracked at their first collection). Building 100,000 of
-# them with the collector on triggers several full-heap collections mid-build; pausing it
-# for the build leaves one pass over the new rows at the next collection instead.
-_GC_PAUSE_MIN_ROWS = 1000
+# them with the collector on triggers several full-heap collections mid-build: it is
+# paused for the build (hermetic/_util/gcpause.py).
 
 
 def _gc_paused(make_rows: _RowsMaker) -> _RowsMaker:
     def make_rows_gc_paused(raws: Iterable[_RawRow]) -> list[Any]:
         # (a cursor streamed into the builder has no length: assume it is big)
-        small = isinstance(raws, list) and len(raws) < _GC_PAUSE_MIN_ROWS
-        if small or not gc.isenabled():
+        if isinstance(raws, list) and len(raws) < gcpause.MIN_OBJECTS:
             return make_rows(raws)
-        gc.disable()
-        try:
+        with gcpause.paused(keep=True):
             return make_rows(raws)
-        finally:
-            gc.enable()
 
     return make_rows_gc_paused
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hermetic import exc
+from hermetic._util.cpython import seal
 from hermetic.orm import exc as orm_exc
 from hermetic.orm.state import NO_VALUE, STATE_ATTR, History, InstanceState, instance_state
 
@@ -282,6 +283,8 @@ OPERATOR_NAMES: tuple[str, ...] = (
 for _name in OPERATOR_NAMES:
     setattr(QueryableAttribute, _name, delegate_operator(_name))
 QueryableAttribute.__hash__ = object.__hash__  # type: ignore[method-assign,assignment]
+# Complete now: sealed so reads of loaded attributes get the interpreter's fast path.
+seal(QueryableAttribute)
 
 InstrumentedAttribute = QueryableAttribute
 

@@ -181,7 +181,7 @@ def _bulk_update_by_pk(session: Session, conn: Any, mapper: Mapper, params: Any)
         key = (mapper.identity_class, tuple(p[k] for k in pk_keys), None)
         state = session.identity_map._get_state(key)
         if state is not None:
-            obj = state.obj()
+            obj = state()
             if obj is not None:
                 for k, v in p.items():
                     if k not in pk_keys and k in mapper._props:
@@ -221,7 +221,7 @@ def _criteria_dml(
         state = session.identity_map._get_state(key)
         if state is None:
             continue
-        obj = state.obj()
+        obj = state()
         if obj is None:
             continue
         if delete:
@@ -290,7 +290,7 @@ def _expire_class(session: Session, mapper: Mapper, stmt: Any) -> None:
     keys = list(_set_values(mapper, stmt))
     for state in session.identity_map.all_states():
         if state.mapper.isa(mapper):
-            obj = state.obj()
+            obj = state()
             if obj is not None:
                 for k in keys:
                     obj.__dict__.pop(k, None)

@@ -49,7 +49,7 @@ class ObjectDeletedError(InvalidRequestError):
     """The row behind an object is gone (deleted in the database)."""
 
     def __init__(self, state: Any, msg: str | None = None) -> None:
-        obj = state.obj() if hasattr(state, "obj") else state
+        obj = state() if hasattr(state, "obj") else state
         super().__init__(
             msg
             or f"Instance {object_description(obj)} has been deleted, or its row is otherwise "

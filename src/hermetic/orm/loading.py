@@ -8,12 +8,12 @@ one by filling its ``__dict__`` from a slice of the row.
 
 from __future__ import annotations
 
-import gc
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hermetic import exc
+from hermetic._util import gcpause
 from hermetic.engine.result import IteratorResult, Result, ScalarResult
 from hermetic.engine.row import ResultMetaData
 from hermetic.orm import strategies
@@ -142,7 +142,7 @@ def _entity_loader(
         key = (identity_class, ident, None)
         state = idmap.get(key)
         if state is not None:
-            obj = state.obj()
+            obj = state()
             if obj is not None:
                 d = obj.__dict__
                 if poly_keys is not None:
@@ -167,6 +167,7 @@ def _entity_loader(
                 target_cls = sub.class_
         obj = new(target_cls) if target_cls is cls else target_cls.__new__(target_cls)
         d = obj.__dict__
+        d.clear()  # unsplit: see _LOADER_SOURCE
         if poly_keys is not None:
             for k, i in pairs_for(mapper if target_cls is cls else target_cls.__mapper__):
                 d[k] = row[i]
@@ -191,9 +192,13 @@ def _entity_loader(
 
 # Loading a row of a plain entity (no polymorphic discriminator, no subclass columns) is
 # the hot loop of every big result, so its function is generated once per entity layout:
-# the object's __dict__ filled from one dict display, its state built slot by slot
-# without an __init__ call, the identity map written in place. Only integer positions
-# and fixed names reach the source text; attribute names are passed as constants.
+# the object's state is the weak reference to it, built slot by slot without an __init__
+# call, its __dict__ filled by item, the identity map written in place. Only integer
+# positions and fixed names reach the source text; attribute names are passed as
+# constants. The __dict__ is cleared first: CPython 3.11+ materialises the dict of an
+# object made by __new__ as a "split" dict sharing its class's key table, which the
+# interpreter's specialised attribute read cannot serve, so every later ``obj.name``
+# would take the slow path (3x slower); cleared, it is an ordinary dict.
 _LOADER_SOURCE = """\
 def factory(idmap, identity_map, sref, populate_existing, listeners, populate):
     get = idmap.get
@@ -202,7 +207,7 @@ def factory(idmap, identity_map, sref, populate_existing, listeners, populate):
         key = (_icls, ident, None)
         state = get(key)
         if state is not None:
-            obj = state.obj()
+            obj = state()
             if obj is not None:
                 d = obj.__dict__
                 if populate_existing or state.expired:
@@ -211,13 +216,13 @@ def factory(idmap, identity_map, sref, populate_existing, listeners, populate):
                     populate(state, obj, d, _keys, row, {start}, False)
                 return obj
         obj = _new(_cls)
-        state = _new_state(_State)
-        state.obj = _ref(obj)
+        state = _new_state(_State, obj)
         state.mapper = _mapper
         state.key = key
         state.session_ref = sref
 {defaults}
         d = obj.__dict__
+        d.clear()  # a combined dict, not one split from the class: see below
 {values}
         d[_STATE] = state
         idmap[key] = state
@@ -231,7 +236,7 @@ def factory(idmap, identity_map, sref, populate_existing, listeners, populate):
 """
 
 _loader_factories: dict[tuple[Any, ...], Callable[..., Callable[[Any], Any]]] = {}
-_STATE_SLOTS = frozenset(InstanceState.__slots__) - {"__weakref__"}
+_STATE_SLOTS = frozenset(InstanceState.__slots__)
 
 
 def _loader_factory(
@@ -242,10 +247,10 @@ def _loader_factory(
     if found is not None:
         return found
     defaults = InstanceState._defaults
-    if {name for name, _ in defaults} | {"obj", "mapper", "key", "session_ref"} != _STATE_SLOTS:
+    if {name for name, _ in defaults} | {"mapper", "key", "session_ref"} != _STATE_SLOTS:
         raise exc.InvalidRequestError(
             "Internal: InstanceState._defaults must list every slot of InstanceState "
-            "except obj, mapper, key and session_ref"
+            "except mapper, key and session_ref"
         )
     pk_pos = [start + keys.index(k) for k in mapper._pk_keys]
     if len(pk_pos) == 1:
@@ -266,9 +271,8 @@ def _loader_factory(
         "_keys": keys,
         "_new": mapper.class_.__new__,
         "_cls": mapper.class_,
-        "_new_state": InstanceState.__new__,
+        "_new_state": weakref.ref.__new__,
         "_State": InstanceState,
-        "_ref": weakref.ref,
         "_mapper": mapper,
         "_STATE": STATE_ATTR,
     }
@@ -656,15 +660,10 @@ class _EntityScalarResult(_ORMScalarResult):
 
     def _consume_all(self, convert: Callable[[Any], list[Any]]) -> list[Any]:
         # Objects are tracked by the garbage collector: building many with it on sets
-        # off full collections over the growing heap again and again. As the Core does
-        # for rows (engine/row.py), pause it for the build; the objects form no cycles.
-        if not gc.isenabled():
+        # off full collections over the growing heap again and again; they form no
+        # cycles, so it is paused for the build (hermetic/_util/gcpause.py).
+        with gcpause.paused(keep=True):
             return self._core._consume_all(convert)
-        gc.disable()
-        try:
-            return self._core._consume_all(convert)
-        finally:
-            gc.enable()
 
     def _raw_iter(self) -> Iterator[Any]:
         return self._core._raw_iter()

@@ -19,7 +19,6 @@ Batching:
 
 from __future__ import annotations
 
-import gc
 import inspect as _inspect
 import itertools
 import operator
@@ -29,6 +28,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hermetic import exc
+from hermetic._util import gcpause
 from hermetic.orm import exc as orm_exc
 from hermetic.orm.mapper import Mapper
 from hermetic.orm.state import NO_VALUE, InstanceState
@@ -802,7 +802,6 @@ def _check_count(
 # collector on, that sets off full collections over the growing heap again and again.
 # The records form no reference cycles, so from this many objects up the collector is
 # paused for the flush and its bookkeeping (as the Core pauses it to build rows).
-_GC_PAUSE_MIN_OBJECTS = 1000
 
 
 def flush(
@@ -814,20 +813,14 @@ def flush(
 ) -> Callable[[], None]:
     """Write the changes; return the bookkeeping to apply once the flush transaction
     holds (the caller runs it, or on failure calls nothing: values are restored here)."""
-    if len(new) + len(modified) + len(deleted) < _GC_PAUSE_MIN_OBJECTS or not gc.isenabled():
+    if len(new) + len(modified) + len(deleted) < gcpause.MIN_OBJECTS:
         return _flush(session, new, modified, deleted, conn)
-    gc.disable()
-    try:
+    with gcpause.paused():
         finish = _flush(session, new, modified, deleted, conn)
-    finally:
-        gc.enable()
 
     def finish_gc_paused() -> None:
-        gc.disable()
-        try:
+        with gcpause.paused():
             finish()
-        finally:
-            gc.enable()
 
     return finish_gc_paused
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from hermetic import exc
+from hermetic._util.cpython import seal
 from hermetic.orm import exc as orm_exc
 from hermetic.orm.attributes import AttributeImpl, QueryableAttribute
 from hermetic.orm.collections import collection_class_for, members, new_collection
@@ -1295,6 +1296,7 @@ def relationship(argument: Any = None, secondary: Any = None, **kw: Any) -> Any:
 
 
 Relationship = RelationshipProperty
+seal(RelationshipAttribute)  # see hermetic._util.cpython
 
 
 def _unused(*a: Iterable[Any]) -> None:

@@ -784,7 +784,7 @@ class Session:
         # every object of the session
         props_of: dict[Mapper, tuple[str, ...]] = {}
         for state in self.identity_map._dict.values():
-            obj = state.obj()
+            obj = state()
             if obj is not None:
                 d = obj.__dict__
                 mapper = state.mapper
@@ -1134,7 +1134,7 @@ class Session:
         if not populate_existing and not with_for_update and not options:
             state = self.identity_map._dict.get(key)
             if state is not None:
-                obj = state.obj()
+                obj = state()
                 if obj is not None:
                     if state in self._deleted or state.deleted_flushed:
                         return None
@@ -1389,7 +1389,7 @@ def _merge(session: Session, instance: Any, load: bool, memo: dict[int, Any]) ->
     if key is not None:
         existing = session.identity_map._get_state(key)
         if existing is not None:
-            merged = existing.obj()
+            merged = existing()
         elif load:
             merged = session.get(mapper.class_, key[1])
         elif not load and state.key is None:

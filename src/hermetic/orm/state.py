@@ -48,11 +48,16 @@ NO_VALUE: Any = _NoValue()
 STATE_ATTR = "_sa_instance_state"
 
 
-class InstanceState:
-    """What the ORM tracks about one mapped object (``inspect(obj)`` returns it)."""
+class InstanceState(weakref.ref):
+    """What the ORM tracks about one mapped object (``inspect(obj)`` returns it).
+
+    The state *is* the weak reference to its object (``state()`` returns the object or
+    None): one allocation per loaded object instead of two, and one less object for the
+    garbage collector to traverse. Equality and hashing are by identity, not by the
+    referent as for a plain weak reference (mapped classes may be unhashable).
+    """
 
     __slots__ = (
-        "__weakref__",
         "committed",
         "deleted_flushed",
         "expired",
@@ -62,15 +67,20 @@ class InstanceState:
         "load_path",
         "mapper",
         "modified",
-        "obj",
         "session_ref",
         "was_deleted",
     )
 
     _is_inspectable_self = True
 
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+
+    def __new__(cls, obj: Any, mapper: Mapper) -> InstanceState:
+        return weakref.ref.__new__(cls, obj)
+
     def __init__(self, obj: Any, mapper: Mapper) -> None:
-        self.obj = weakref.ref(obj)
         self.mapper = mapper
         self.key: IdentityKey | None = None
         self.session_ref: weakref.ref[Session] | None = None
@@ -83,7 +93,7 @@ class InstanceState:
         self.load_path: Any = None
         self.info_: builtins.dict[Any, Any] | None = None
 
-    # Every slot but obj, mapper, key and session_ref, with the value __init__ gives it.
+    # Every slot but mapper, key and session_ref, with the value __init__ gives it.
     # The row loader (orm/loading.py) builds a loaded object's state from this table
     # without calling __init__ (per row, the call costs as much as the stores); it checks
     # that the table covers every other slot, so a new slot must be listed here too.
@@ -149,7 +159,12 @@ class InstanceState:
 
     @property
     def object(self) -> Any:
-        return self.obj()
+        return self()
+
+    @property
+    def obj(self) -> InstanceState:
+        """The weak reference to the object (the state itself): ``state()``."""
+        return self
 
     @property
     def class_(self) -> type:
@@ -157,7 +172,7 @@ class InstanceState:
 
     @property
     def dict(self) -> builtins.dict[str, Any]:
-        obj = self.obj()
+        obj = self()
         return obj.__dict__ if obj is not None else {}
 
     @property
@@ -186,7 +201,7 @@ class InstanceState:
         return getattr(session, "_async_facade", None) if session is not None else None
 
     def __repr__(self) -> str:
-        obj = self.obj()
+        obj = self()
         where = (
             "transient"
             if self.transient
@@ -210,7 +225,7 @@ class AttributeState:
 
     @property
     def value(self) -> Any:
-        return getattr(self.state.obj(), self.key)
+        return getattr(self.state(), self.key)
 
     @property
     def loaded_value(self) -> Any:
@@ -220,7 +235,7 @@ class AttributeState:
     def history(self) -> History:
         from hermetic.orm.attributes import get_history
 
-        return get_history(self.state.obj(), self.key)
+        return get_history(self.state(), self.key)
 
     def load_history(self) -> History:
         return self.history
@@ -294,7 +309,7 @@ class IdentityMap:
     # The session's own fast paths use _dict directly; these are the public mapping.
     def _get_state(self, key: IdentityKey) -> InstanceState | None:
         state = self._dict.get(key)
-        if state is not None and state.obj() is None:
+        if state is not None and state() is None:
             del self._dict[key]
             return None
         return state
@@ -307,7 +322,7 @@ class IdentityMap:
 
     def _prune(self) -> None:
         d = self._dict
-        dead = [k for k, s in d.items() if s.obj() is None]
+        dead = [k for k, s in d.items() if s() is None]
         for k in dead:
             del d[k]
         self._prune_at = max(1024, 2 * len(d))
@@ -317,13 +332,13 @@ class IdentityMap:
             del self._dict[key]
 
     def _states(self) -> list[InstanceState]:
-        return [s for s in self._dict.values() if s.obj() is not None]
+        return [s for s in self._dict.values() if s() is not None]
 
     def get(self, key: IdentityKey, default: Any = None) -> Any:
         state = self._get_state(key)
         if state is None:
             return default
-        obj = state.obj()
+        obj = state()
         return default if obj is None else obj
 
     def __getitem__(self, key: IdentityKey) -> Any:
@@ -343,12 +358,12 @@ class IdentityMap:
         return iter(self.keys())
 
     def keys(self) -> list[IdentityKey]:
-        return [k for k, s in list(self._dict.items()) if s.obj() is not None]
+        return [k for k, s in list(self._dict.items()) if s() is not None]
 
     def values(self) -> list[Any]:
         out = []
         for s in list(self._dict.values()):
-            obj = s.obj()
+            obj = s()
             if obj is not None:
                 out.append(obj)
         return out
@@ -356,7 +371,7 @@ class IdentityMap:
     def items(self) -> list[tuple[IdentityKey, Any]]:
         out = []
         for k, s in list(self._dict.items()):
-            obj = s.obj()
+            obj = s()
             if obj is not None:
                 out.append((k, obj))
         return out
@@ -380,5 +395,10 @@ def instance_state(obj: Any) -> InstanceState:
     if mapper is None or not getattr(mapper, "_is_mapper", False):
         raise orm_exc.UnmappedInstanceError(obj)
     state = InstanceState(obj, mapper)
-    obj.__dict__[STATE_ATTR] = state
+    d = obj.__dict__
+    # Unsplit the dict (see orm/loading.py): attribute reads stay on the fast path.
+    values = d.copy()
+    d.clear()
+    d.update(values)
+    d[STATE_ATTR] = state
     return state

@@ -28,13 +28,13 @@ relationship for every object of the result in one ``SELECT ... IN`` instead.
 
 from __future__ import annotations
 
-import gc
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hermetic import exc
+from hermetic._util import gcpause
 from hermetic.orm.collections import members
 from hermetic.orm.state import STATE_ATTR, InstanceState
 from hermetic.pool import sites
@@ -542,7 +542,7 @@ def lazy_load(prop: RelationshipProperty, session: Session, state: InstanceState
                 return
             hit = session.identity_map._get_state((target.identity_class, ident, None))
             if hit is not None:
-                other = hit.obj()
+                other = hit()
                 if other is not None and not hit.deleted_flushed:
                     d[prop.key] = other
                     return
@@ -664,15 +664,9 @@ def _load_many(
         # building many objects and collections would set off full garbage collections
         # over a growing heap; they form no cycles (objects refer to their state, and
         # collections to their owner, weakly), so the collector is paused meanwhile
-        paused = gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        with gcpause.paused(keep=True):
             rows = result.all()
             _store_loaded(prop, parents, keys, rows, n_key)
-        finally:
-            if paused:
-                gc.enable()
 
 
 def _from_identity_map(
@@ -698,7 +692,7 @@ def _from_identity_map(
             d[prop.key] = None
             continue
         hit = get((target.identity_class, ident, None))
-        other = hit.obj() if hit is not None and not hit.deleted_flushed else None
+        other = hit() if hit is not None and not hit.deleted_flushed else None
         if other is None:
             left.append(p)
         else:

@@ -8,12 +8,12 @@ a dict merge and a driver call.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hermetic import exc
+from hermetic._util import gcpause
 from hermetic.sql import operators as _ops
 from hermetic.sql import sqltypes
 from hermetic.sql.elements import BindParameter, TextClause, TextualSelect
@@ -282,16 +282,13 @@ class Compiled:
         # The new tuples (or dicts) are freed right after the executemany: building
         # thousands of them with the cyclic collector on triggers its passes, full-heap
         # ones included, over objects that cannot be in cycles.
-        pause = len(params) >= 1000 and gc.isenabled()
-        if pause:
-            gc.disable()
         try:
-            return many(params)
+            if len(params) < gcpause.MIN_OBJECTS:
+                return many(params)
+            with gcpause.paused():
+                return many(params)
         except Exception:
             pass
-        finally:
-            if pause:
-                gc.enable()
         # Find the set and the parameter to blame (or convert what the generated code
         # could not, such as a Mapping without .get).
         out = []
